@@ -1,0 +1,138 @@
+//! The command line and its settings. Every option can also come from a
+//! `CREATIVE_CALENDAR_*` environment variable; the flag wins when both are given.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::clock::Clock;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "creative-calendar",
+    version,
+    about = "A public event calendar for the UNESCO Creative Cities Network",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `serve`'s options, so that `creative-calendar --demo` works without `serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site (the default).
+    Serve(ServeArgs),
+    /// Fill an empty events table with realistic sample events.
+    Demo {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// How many events to generate.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_EVENTS)]
+        events: usize,
+        /// Seed for the random generator, for a repeatable data set.
+        #[arg(long, env = "CREATIVE_CALENDAR_DEMO_SEED")]
+        seed: Option<u64>,
+    },
+    /// Manage the member cities.
+    Cities {
+        #[command(subcommand)]
+        command: CitiesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitiesCommand {
+    /// Add or update cities from a CSV file in the format of data/creative_cities.csv.
+    Import {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// The SQLite database file; created, migrated and filled with the network's cities
+    /// on first start.
+    #[arg(
+        long,
+        env = "CREATIVE_CALENDAR_DATABASE",
+        default_value = "./creative-calendar.db"
+    )]
+    pub database: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "CREATIVE_CALENDAR_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// On an empty events table, generate sample events first.
+    #[arg(long, env = "CREATIVE_CALENDAR_DEMO")]
+    pub demo: bool,
+
+    /// The site's public address, used in links that leave the site (feeds, JSON-LD).
+    #[arg(long, env = "CREATIVE_CALENDAR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "CREATIVE_CALENDAR_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// Everything the application needs to start. Built from the command line in `main`,
+/// by hand in tests; passed into [`crate::startup::Application::build`], never global.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database: PathBuf,
+    pub public_url: String,
+    pub workers: Option<usize>,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Generate this many demo events at start when the events table is empty.
+    pub demo_events: Option<usize>,
+    pub demo_seed: Option<u64>,
+    /// Events on one page of a listing.
+    pub page_size: u32,
+    pub clock: Clock,
+}
+
+impl Config {
+    pub fn new(database: PathBuf, bind: impl Into<String>) -> Config {
+        let bind = bind.into();
+        Config {
+            public_url: format!("http://{bind}"),
+            bind,
+            database,
+            workers: None,
+            pool_size: 8,
+            demo_events: None,
+            demo_seed: None,
+            page_size: 20,
+            clock: Clock::System,
+        }
+    }
+
+    pub fn from_serve_args(args: &ServeArgs) -> Config {
+        let mut config = Config::new(args.db.database.clone(), args.bind.clone());
+        if let Some(url) = &args.public_url {
+            config.public_url = url.trim_end_matches('/').to_owned();
+        }
+        config.workers = args.workers;
+        if args.demo {
+            config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
+        }
+        config
+    }
+}

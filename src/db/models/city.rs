@@ -1,0 +1,125 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
+
+use crate::db::schema::{cities, events};
+use crate::domain::{CountryCode, CreativeField, ModerationState, Slug, TimeZoneName};
+
+/// A member city of the network.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = cities, check_for_backend(Sqlite))]
+pub struct City {
+    pub id: i32,
+    #[diesel(deserialize_as = String)]
+    pub slug: Slug,
+    pub name: String,
+    pub country: String,
+    #[diesel(deserialize_as = String)]
+    pub country_code: CountryCode,
+    #[diesel(deserialize_as = String)]
+    pub field: CreativeField,
+    pub designation_year: i32,
+    pub latitude: f64,
+    pub longitude: f64,
+    #[diesel(deserialize_as = String)]
+    pub timezone: TimeZoneName,
+    pub description: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A city to insert; the slug is chosen once, at insert, and never changes after, so
+/// that links to it keep working.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = cities)]
+pub struct NewCity {
+    pub slug: String,
+    pub name: String,
+    pub country: String,
+    pub country_code: String,
+    pub field: String,
+    pub designation_year: i32,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub timezone: String,
+    pub description: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The filters of the `/cities` page.
+#[derive(Debug, Clone, Default)]
+pub struct CityFilter {
+    pub field: Option<CreativeField>,
+    pub country: Option<CountryCode>,
+}
+
+impl City {
+    pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> QueryResult<City> {
+        cities::table
+            .filter(cities::slug.eq(slug))
+            .select(City::as_select())
+            .first(conn)
+    }
+
+    pub fn find(conn: &mut SqliteConnection, id: i32) -> QueryResult<City> {
+        cities::table.find(id).select(City::as_select()).first(conn)
+    }
+
+    /// All cities matching the filter, by name.
+    pub fn list(conn: &mut SqliteConnection, filter: &CityFilter) -> QueryResult<Vec<City>> {
+        let mut query = cities::table.select(City::as_select()).into_boxed();
+        if let Some(field) = filter.field {
+            query = query.filter(cities::field.eq(field.slug()));
+        }
+        if let Some(country) = filter.country {
+            query = query.filter(cities::country_code.eq(country.as_str().to_owned()));
+        }
+        query
+            .order((cities::name.asc(), cities::country.asc()))
+            .load(conn)
+    }
+
+    pub fn count(conn: &mut SqliteConnection) -> QueryResult<i64> {
+        cities::table.count().get_result(conn)
+    }
+
+    /// Every country that has a member city, as (code, name), by name.
+    pub fn countries(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, String)>> {
+        cities::table
+            .select((cities::country_code, cities::country))
+            .distinct()
+            .order(cities::country.asc())
+            .load(conn)
+    }
+
+    /// How many published events that have not ended yet each city has.
+    pub fn upcoming_counts(
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+    ) -> QueryResult<HashMap<i32, i64>> {
+        let rows: Vec<(i32, i64)> = events::table
+            .filter(events::moderation.eq(ModerationState::Published.slug()))
+            .filter(events::ends_at.gt(now.naive_utc()))
+            .group_by(events::city_id)
+            .select((events::city_id, count_star()))
+            .load(conn)?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// All (slug, name, country code) triples, for the import to choose new slugs.
+    pub fn identities(
+        conn: &mut SqliteConnection,
+    ) -> QueryResult<Vec<(i32, String, String, String)>> {
+        cities::table
+            .select((cities::id, cities::slug, cities::name, cities::country_code))
+            .load(conn)
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.tz()
+    }
+}

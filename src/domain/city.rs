@@ -1,0 +1,99 @@
+use std::fmt;
+
+use chrono_tz::Tz;
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`PL`, `BR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CountryCode([u8; 2]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a country code is two letters, such as PT or KR")]
+pub struct CountryCodeError;
+
+impl CountryCode {
+    /// Accepts either case, so `?country=pt` works as well as `?country=PT`.
+    pub fn parse(value: &str) -> Result<CountryCode, CountryCodeError> {
+        match value.trim().as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Ok(CountryCode([
+                a.to_ascii_uppercase(),
+                b.to_ascii_uppercase(),
+            ])),
+            _ => Err(CountryCodeError),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Both bytes are ASCII letters by construction.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An IANA time-zone name that the tz database bundled in chrono-tz knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZoneName(Tz);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not an IANA time zone (such as Europe/Lisbon)")]
+pub struct TimeZoneError(pub String);
+
+impl TimeZoneName {
+    pub fn parse(value: &str) -> Result<TimeZoneName, TimeZoneError> {
+        value
+            .trim()
+            .parse::<Tz>()
+            .map(TimeZoneName)
+            .map_err(|_| TimeZoneError(value.chars().take(64).collect()))
+    }
+
+    pub fn tz(self) -> Tz {
+        self.0
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_are_two_letters_in_either_case() {
+        assert_eq!(CountryCode::parse("pt").unwrap().as_str(), "PT");
+        assert_eq!(CountryCode::parse("KR").unwrap().as_str(), "KR");
+        for bad in ["", "P", "PRT", "P1", "é1", "'; --"] {
+            assert!(CountryCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_zones_are_checked_against_the_tz_database() {
+        assert_eq!(
+            TimeZoneName::parse("Asia/Kathmandu").unwrap().name(),
+            "Asia/Kathmandu"
+        );
+        assert!(TimeZoneName::parse("Europe/Atlantis").is_err());
+        assert!(TimeZoneName::parse("").is_err());
+    }
+}
+
+impl TryFrom<String> for CountryCode {
+    type Error = CountryCodeError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        CountryCode::parse(&value)
+    }
+}
+
+impl TryFrom<String> for TimeZoneName {
+    type Error = TimeZoneError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        TimeZoneName::parse(&value)
+    }
+}

@@ -1,0 +1,31 @@
+use super::slug_enum;
+
+slug_enum! {
+    /// Whether the event still happens as announced. A cancelled or postponed event is
+    /// never deleted: it stays on its page and in feeds so calendars learn of the change.
+    EventStatus, "status", {
+        Scheduled => ("scheduled", "Scheduled"),
+        Postponed => ("postponed", "Postponed"),
+        Cancelled => ("cancelled", "Cancelled"),
+    }
+}
+
+slug_enum! {
+    /// Where the event stands in moderation. Only published events are public.
+    ModerationState, "moderation state", {
+        Pending => ("pending", "Waiting for review"),
+        Published => ("published", "Published"),
+        Rejected => ("rejected", "Rejected"),
+    }
+}
+
+impl EventStatus {
+    /// The schema.org `eventStatus` URL.
+    pub fn schema_org(self) -> &'static str {
+        match self {
+            EventStatus::Scheduled => "https://schema.org/EventScheduled",
+            EventStatus::Postponed => "https://schema.org/EventPostponed",
+            EventStatus::Cancelled => "https://schema.org/EventCancelled",
+        }
+    }
+}

@@ -1,0 +1,130 @@
+use std::fmt;
+
+/// Why a piece of text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("{what} cannot be empty")]
+    Empty { what: &'static str },
+    #[error("{what} is at most {max} characters (this one has {len})")]
+    TooLong {
+        what: &'static str,
+        max: usize,
+        len: usize,
+    },
+}
+
+/// Removes control characters and the bidirectional overrides that can make a title
+/// display as something else, and folds runs of white space into one space.
+pub fn clean_line(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c.is_whitespace() || c.is_control() {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else if !is_bidi_control(c) {
+            out.push(c);
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// An event's title: one line of 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTitle(String);
+
+impl EventTitle {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(value: &str) -> Result<EventTitle, TextError> {
+        let cleaned = clean_line(value);
+        if cleaned.is_empty() {
+            return Err(TextError::Empty { what: "the title" });
+        }
+        let len = cleaned.chars().count();
+        if len > Self::MAX_CHARS {
+            return Err(TextError::TooLong {
+                what: "the title",
+                max: Self::MAX_CHARS,
+                len,
+            });
+        }
+        Ok(EventTitle(cleaned))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EventTitle {
+    type Error = TextError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        EventTitle::parse(&value)
+    }
+}
+
+impl From<EventTitle> for String {
+    fn from(t: EventTitle) -> String {
+        t.0
+    }
+}
+
+impl AsRef<str> for EventTitle {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EventTitle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_is_trimmed_and_kept() {
+        let t = EventTitle::parse("  Festival of Light, Sound; and ✨  ").unwrap();
+        assert_eq!(t.as_str(), "Festival of Light, Sound; and ✨");
+    }
+
+    #[test]
+    fn an_empty_or_blank_title_is_rejected() {
+        for blank in ["", "   ", "\n\t", "\u{202E}"] {
+            assert_eq!(
+                EventTitle::parse(blank),
+                Err(TextError::Empty { what: "the title" })
+            );
+        }
+    }
+
+    #[test]
+    fn a_title_longer_than_200_characters_is_rejected() {
+        assert!(EventTitle::parse(&"é".repeat(200)).is_ok());
+        let err = EventTitle::parse(&"é".repeat(201)).unwrap_err();
+        assert_eq!(
+            err,
+            TextError::TooLong {
+                what: "the title",
+                max: 200,
+                len: 201
+            }
+        );
+        assert!(EventTitle::parse(&"x".repeat(50_000)).is_err());
+    }
+
+    #[test]
+    fn line_breaks_controls_and_direction_overrides_are_removed() {
+        let t = EventTitle::parse("Jazz\r\nNight\u{0007}\u{202E}gnp.exe").unwrap();
+        assert_eq!(t.as_str(), "Jazz Night gnp.exe");
+    }
+}

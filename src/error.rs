@@ -1,0 +1,149 @@
+//! The one error type of the application. Handlers of pages return it and it renders
+//! as an HTML page in the site's layout; JSON endpoints wrap it in [`ApiError`] and it
+//! renders as `{"error": {...}}`. Either way the status is the same.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Something that does not exist: an unknown city, field, event or path.
+    #[error("{0}")]
+    NotFound(String),
+    /// A request parameter that cannot be understood. `param` names it.
+    #[error("{message}")]
+    BadRequest { param: String, message: String },
+    /// Anything else. Logged in full; the visitor sees only that it went wrong.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn not_found(what: impl Into<String>) -> AppError {
+        AppError::NotFound(what.into())
+    }
+
+    pub fn bad_request(param: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::BadRequest {
+            param: param.into(),
+            message: message.into(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound(what) => what.clone(),
+            AppError::BadRequest { param, message } => {
+                format!("The parameter “{param}” is wrong: {message}.")
+            }
+            AppError::Internal(_) => {
+                "Something went wrong on our side. Please try again in a moment.".to_owned()
+            }
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> AppError {
+        match e {
+            diesel::result::Error::NotFound => {
+                AppError::not_found("There is nothing at this address.")
+            }
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> AppError {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> AppError {
+        AppError::Internal(anyhow::anyhow!("a blocking task failed: {e}"))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> AppError {
+        AppError::Internal(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub section: &'static str,
+    pub status: u16,
+    pub heading: &'static str,
+    pub message: String,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let status = self.status_code();
+        let page = ErrorPage {
+            section: "",
+            status: status.as_u16(),
+            heading: match self {
+                AppError::NotFound(_) => "Page not found",
+                AppError::BadRequest { .. } => "That request could not be understood",
+                AppError::Internal(_) => "Something went wrong",
+            },
+            message: self.public_message(),
+        };
+        match page.render() {
+            Ok(html) => HttpResponse::build(status)
+                .content_type(ContentType::html())
+                .body(html),
+            Err(_) => HttpResponse::build(status)
+                .content_type(ContentType::plaintext())
+                .body(self.public_message()),
+        }
+    }
+}
+
+/// [`AppError`] as JSON: `{"error": {"status": 400, "parameter": "from", "message": "…"}}`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub AppError);
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let parameter = match &self.0 {
+            AppError::BadRequest { param, .. } => Some(param.as_str()),
+            _ => None,
+        };
+        HttpResponse::build(self.status_code()).json(serde_json::json!({
+            "error": {
+                "status": self.status_code().as_u16(),
+                "parameter": parameter,
+                "message": self.0.public_message(),
+            }
+        }))
+    }
+}

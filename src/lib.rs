@@ -1,0 +1,11 @@
+//! creative-calendar: a public event calendar for the UNESCO Creative Cities Network.
+
+pub mod cities_import;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod web;

@@ -1,0 +1,85 @@
+//! Builds the application from a [`Config`]: the database, its first-start data, and
+//! the HTTP server. Tests build it the same way, on port 0 and a temporary file.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::web::AppState;
+use crate::{cities_import, demo};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let pool = db::connect(&config.database, config.pool_size)?;
+        prepare_data(&pool, &config).await?;
+
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("binding to {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(
+            "serving {} on http://{}",
+            config.database.display(),
+            listener.local_addr()?
+        );
+
+        let state = web::Data::new(AppState::new(pool.clone(), &config));
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(crate::web::security_headers())
+                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("http"))
+                .configure(crate::web::routes)
+        })
+        .listen(listener)?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers.max(1));
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            pool,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pool the server uses, for tests that set up data behind its back.
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await.context("running the server")
+    }
+}
+
+/// First start: the network's cities; with `--demo`, sample events on an empty table.
+async fn prepare_data(pool: &DbPool, config: &Config) -> anyhow::Result<()> {
+    let pool = pool.clone();
+    let demo_events = config.demo_events;
+    let seed = config.demo_seed;
+    let now = config.clock.now();
+    actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = pool.get().context("getting a database connection")?;
+        cities_import::seed_if_empty(&mut conn)?;
+        if let Some(count) = demo_events {
+            let report = demo::generate(&mut conn, count, seed, now, false)?;
+            tracing::info!(%report, "demo data");
+        }
+        Ok(())
+    })
+    .await
+    .context("preparing the database")?
+}

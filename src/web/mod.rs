@@ -1,0 +1,84 @@
+//! HTTP: routes, shared state, and the headers every response carries.
+
+pub mod assets;
+pub mod pages;
+pub mod params;
+pub mod text;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::web;
+use diesel::SqliteConnection;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::error::AppError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub clock: Clock,
+    pub page_size: u32,
+    pub public_url: String,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, config: &Config) -> AppState {
+        AppState {
+            pool,
+            clock: config.clock,
+            page_size: config.page_size.max(1),
+            public_url: config.public_url.clone(),
+        }
+    }
+
+    /// Runs blocking Diesel work on the blocking thread pool, off the async workers.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(params::query_config())
+        .route("/", web::get().to(pages::home::home))
+        .route("/healthz", web::get().to(pages::health::healthz))
+        .route("/cities", web::get().to(pages::cities::list_cities))
+        .route("/cities/{slug}", web::get().to(pages::cities::show_city))
+        .route("/fields/{slug}", web::get().to(pages::fields::show_field))
+        .route("/events", web::get().to(pages::events::list_events))
+        .route("/events/{id}", web::get().to(pages::events::show_event))
+        .route("/static/{file}", web::get().to(assets::serve_asset))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::not_found(
+                "There is nothing at this address.",
+            ))
+        }));
+}
+
+/// Security headers on every response, error pages included. The pages use no script
+/// at all, so the policy forbids it outright; JSON-LD blocks are data, not script, and
+/// are not affected.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+        .add(("X-Frame-Options", "DENY"))
+        .add((
+            "Permissions-Policy",
+            "geolocation=(), camera=(), microphone=()",
+        ))
+}

@@ -1,0 +1,159 @@
+use actix_web::web;
+use actix_web::web::Html;
+use askama::Template;
+use chrono::Offset;
+use serde::Deserialize;
+
+use super::{EventCard, Pager, paged, render};
+use crate::db::models::{City, CityFilter, EventQuery, Window};
+use crate::domain::{CountryCode, CreativeField, zone_label};
+use crate::error::AppError;
+use crate::web::AppState;
+use crate::web::params::{PageParams, parse_page};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CitiesParams {
+    pub field: Option<String>,
+    pub country: Option<String>,
+}
+
+pub struct CityRow {
+    pub slug: String,
+    pub name: String,
+    pub country: String,
+    pub field: CreativeField,
+    pub year: i32,
+    pub upcoming: i64,
+}
+
+#[derive(Template)]
+#[template(path = "cities/index.html")]
+pub struct CitiesPage {
+    pub section: &'static str,
+    pub cities: Vec<CityRow>,
+    pub countries: Vec<(String, String)>,
+    pub selected_field: Option<CreativeField>,
+    pub selected_country: Option<String>,
+}
+
+impl CitiesPage {
+    fn is_field(&self, field: &CreativeField) -> bool {
+        self.selected_field == Some(*field)
+    }
+
+    fn is_country(&self, code: &str) -> bool {
+        self.selected_country.as_deref() == Some(code)
+    }
+}
+
+pub async fn list_cities(
+    state: web::Data<AppState>,
+    params: web::Query<CitiesParams>,
+) -> Result<Html, AppError> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let field = given(&params.field)
+        .map(|v| {
+            CreativeField::parse(&v).map_err(|e| AppError::bad_request("field", e.to_string()))
+        })
+        .transpose()?;
+    let country = given(&params.country)
+        .map(|v| {
+            CountryCode::parse(&v).map_err(|e| AppError::bad_request("country", e.to_string()))
+        })
+        .transpose()?;
+    let now = state.clock.now();
+    let filter = CityFilter { field, country };
+    let (cities, counts, countries) = state
+        .db(move |conn| {
+            Ok((
+                City::list(conn, &filter)?,
+                City::upcoming_counts(conn, now)?,
+                City::countries(conn)?,
+            ))
+        })
+        .await?;
+    render(&CitiesPage {
+        section: "cities",
+        cities: cities
+            .into_iter()
+            .map(|c| CityRow {
+                upcoming: counts.get(&c.id).copied().unwrap_or(0),
+                slug: c.slug.to_string(),
+                name: c.name,
+                country: c.country,
+                field: c.field,
+                year: c.designation_year,
+            })
+            .collect(),
+        countries,
+        selected_field: field,
+        selected_country: country.map(|c| c.to_string()),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "cities/show.html")]
+pub struct CityPage {
+    pub section: &'static str,
+    pub city: City,
+    pub local_time: String,
+    pub utc_offset: String,
+    pub events: Vec<EventCard>,
+    pub pager: Pager,
+    pub past_url: String,
+}
+
+pub async fn show_city(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    params: web::Query<PageParams>,
+) -> Result<Html, AppError> {
+    let page = parse_page(&params.page)?;
+    let slug = slug.into_inner();
+    let now = state.clock.now();
+    let per_page = state.page_size;
+    let (city, result) = state
+        .db(move |conn| {
+            let city = City::find_by_slug(conn, &slug).map_err(|_| {
+                AppError::not_found(format!("There is no city called “{slug}” in the network."))
+            })?;
+            let result = EventQuery {
+                city_id: Some(city.id),
+                window: Window::default(),
+                page,
+                per_page,
+                ..Default::default()
+            }
+            .run(conn, now)?;
+            Ok((city, result))
+        })
+        .await?;
+    let base = format!("/cities/{}", city.slug);
+    let local = now.with_timezone(&city.tz());
+    render(&CityPage {
+        section: "cities",
+        local_time: format!(
+            "{} ({})",
+            local.format("%a %-d %b, %H:%M"),
+            zone_label(city.tz(), &city.name, now)
+        ),
+        utc_offset: {
+            let secs = local.offset().fix().local_minus_utc();
+            format!(
+                "UTC{}{:02}:{:02}",
+                if secs < 0 { '-' } else { '+' },
+                secs.abs() / 3600,
+                secs.abs() % 3600 / 60
+            )
+        },
+        events: EventCard::list(&result.events, now),
+        pager: Pager::new(&result, |p| paged(&base, p)),
+        past_url: format!("/events?city={}&past=1", city.slug),
+        city,
+    })
+}

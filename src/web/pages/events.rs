@@ -1,0 +1,265 @@
+use actix_web::web;
+use actix_web::web::Html;
+use askama::Template;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::json;
+
+use super::{EventCard, Pager, render};
+use crate::db::models::{City, CityFilter, Event, EventQuery, EventWithCity, Window};
+use crate::domain::{CreativeField, EventKind, EventSchedule, EventStatus, When};
+use crate::error::AppError;
+use crate::web::AppState;
+use crate::web::params::{EventFilter, EventsParams};
+use crate::web::text::{description_html, json_for_script};
+
+#[derive(Template)]
+#[template(path = "events/index.html")]
+pub struct EventsPage {
+    pub section: &'static str,
+    pub filter: EventFilter,
+    pub city: Option<City>,
+    pub countries: Vec<(String, String)>,
+    /// (slug, "Name, Country") for the city filter.
+    pub cities: Vec<(String, String)>,
+    pub events: Vec<EventCard>,
+    pub pager: Pager,
+    pub heading: String,
+}
+
+impl EventsPage {
+    fn is_field(&self, f: &CreativeField) -> bool {
+        self.filter.field == Some(*f)
+    }
+    fn is_kind(&self, k: &EventKind) -> bool {
+        self.filter.kind == Some(*k)
+    }
+    fn is_country(&self, code: &str) -> bool {
+        self.filter.country.is_some_and(|c| c.as_str() == code)
+    }
+    fn from_value(&self) -> String {
+        self.filter.from.map(|d| d.to_string()).unwrap_or_default()
+    }
+    fn to_value(&self) -> String {
+        self.filter.to.map(|d| d.to_string()).unwrap_or_default()
+    }
+    fn q_value(&self) -> &str {
+        self.filter.q.as_deref().unwrap_or_default()
+    }
+    fn city_value(&self) -> String {
+        self.filter
+            .city
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    }
+    fn toggle_past_url(&self) -> String {
+        let mut other = self.filter.clone();
+        other.past = !other.past;
+        format!("/events?{}", other.query_string(1))
+    }
+}
+
+pub async fn list_events(
+    state: web::Data<AppState>,
+    params: web::Query<EventsParams>,
+) -> Result<Html, AppError> {
+    let filter = EventFilter::try_from(&params.into_inner())?;
+    let now = state.clock.now();
+    let per_page = state.page_size;
+    let f = filter.clone();
+    let (city, countries, cities, result) = state
+        .db(move |conn| {
+            let city = f
+                .city
+                .as_ref()
+                .map(|slug| {
+                    City::find_by_slug(conn, slug.as_str()).map_err(|_| {
+                        AppError::bad_request("city", format!("no city has the slug “{slug}”"))
+                    })
+                })
+                .transpose()?;
+            let result = EventQuery {
+                city_id: city.as_ref().map(|c| c.id),
+                country: f.country,
+                field: f.field,
+                kind: f.kind,
+                text: f.q.clone(),
+                window: Window {
+                    from: f.from,
+                    to: f.to,
+                    past: f.past,
+                },
+                page: f.page,
+                per_page,
+            }
+            .run(conn, now)?;
+            let cities = City::list(conn, &CityFilter::default())?
+                .into_iter()
+                .map(|c| (c.slug.to_string(), format!("{}, {}", c.name, c.country)))
+                .collect();
+            Ok((city, City::countries(conn)?, cities, result))
+        })
+        .await?;
+    let heading = listing_heading(&filter, city.as_ref());
+    let pager = Pager::new(&result, |p| format!("/events?{}", filter.query_string(p)));
+    render(&EventsPage {
+        section: "events",
+        events: EventCard::list(&result.events, now),
+        pager,
+        heading,
+        city,
+        countries,
+        cities,
+        filter,
+    })
+}
+
+/// "Past Music events in Kraków", "Upcoming events".
+fn listing_heading(filter: &EventFilter, city: Option<&City>) -> String {
+    let mut heading = String::from(if filter.past {
+        "Past"
+    } else if filter.from.is_some() || filter.to.is_some() {
+        ""
+    } else {
+        "Upcoming"
+    });
+    if let Some(field) = filter.field {
+        heading.push(' ');
+        heading.push_str(field.label());
+    }
+    if let Some(kind) = filter.kind {
+        heading.push(' ');
+        heading.push_str(&kind.label().to_lowercase());
+        heading.push_str(" events");
+    } else {
+        heading.push_str(" events");
+    }
+    if let Some(city) = city {
+        heading.push_str(" in ");
+        heading.push_str(&city.name);
+    } else if let Some(country) = filter.country {
+        heading.push_str(" in ");
+        heading.push_str(country.as_str());
+    }
+    let heading = heading.trim().to_owned();
+    let mut chars = heading.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => heading,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "events/show.html")]
+pub struct EventShowPage {
+    pub section: &'static str,
+    pub event: Event,
+    pub city: City,
+    pub when: When,
+    pub description_html: String,
+    pub json_ld: String,
+    pub on_now: bool,
+    pub ended: bool,
+}
+
+impl EventShowPage {
+    fn is_cancelled(&self) -> bool {
+        self.event.status == EventStatus::Cancelled
+    }
+    fn is_postponed(&self) -> bool {
+        self.event.status == EventStatus::Postponed
+    }
+    fn map_url(&self) -> Option<String> {
+        let (lat, lon) = (self.event.latitude?, self.event.longitude?);
+        Some(format!(
+            "https://www.openstreetmap.org/?mlat={lat:.5}&mlon={lon:.5}#map=17/{lat:.5}/{lon:.5}"
+        ))
+    }
+    fn price_text(&self) -> String {
+        match (&self.event.price, self.event.is_free) {
+            (_, true) => "Free".to_owned(),
+            (Some(p), false) if !p.trim().is_empty() => p.clone(),
+            _ => "Not stated".to_owned(),
+        }
+    }
+}
+
+pub async fn show_event(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<Html, AppError> {
+    // A non-numeric id names no event: 404, like any other unknown address.
+    let id: i32 = id
+        .parse()
+        .map_err(|_| AppError::not_found("There is no event at this address."))?;
+    let row = state
+        .db(move |conn| {
+            Event::find_published(conn, id).map_err(|e| match e {
+                diesel::result::Error::NotFound => {
+                    AppError::not_found("There is no event at this address.")
+                }
+                other => other.into(),
+            })
+        })
+        .await?;
+    let now = state.clock.now();
+    let schedule = row.event.schedule();
+    let page_url = format!("{}/events/{}", state.public_url, row.event.id);
+    let json_ld = json_for_script(&json_ld(&row, &schedule, &page_url));
+    let EventWithCity { event, city } = row;
+    render(&EventShowPage {
+        section: "events",
+        when: When::full(&schedule, event.timezone.tz(), &city.name),
+        description_html: description_html(&event.description),
+        on_now: event.is_on_at(now),
+        ended: event.ends_at_utc() <= now,
+        json_ld,
+        event,
+        city,
+    })
+}
+
+/// A schema.org `Event`. Timed events carry their local time with its UTC offset
+/// (`2026-12-12T19:00:00+00:00`); all-day events are dates, as schema.org intends.
+fn json_ld(row: &EventWithCity, schedule: &EventSchedule, url: &str) -> serde_json::Value {
+    let e = &row.event;
+    let tz = e.timezone.tz();
+    let local = |t: DateTime<Utc>| {
+        t.with_timezone(&tz)
+            .to_rfc3339_opts(SecondsFormat::Secs, false)
+    };
+    let (start, end) = match schedule {
+        EventSchedule::AllDay { first, last } => (first.to_string(), last.to_string()),
+        EventSchedule::Timed { .. } => (local(e.starts_at_utc()), local(e.ends_at_utc())),
+    };
+    let mut place = json!({
+        "@type": "Place",
+        "name": e.venue_name,
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": e.venue_address,
+            "addressLocality": row.city.name,
+            "addressCountry": row.city.country_code.as_str(),
+        },
+    });
+    if let (Some(lat), Some(lon)) = (e.latitude, e.longitude) {
+        place["geo"] = json!({"@type": "GeoCoordinates", "latitude": lat, "longitude": lon});
+    }
+    let mut value = json!({
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": e.title,
+        "description": e.description,
+        "startDate": start,
+        "endDate": end,
+        "eventStatus": e.status.schema_org(),
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": place,
+        "url": url,
+        "isAccessibleForFree": e.is_free,
+    });
+    if let Some(organizer) = &e.organizer_name {
+        value["organizer"] = json!({"@type": "Organization", "name": organizer});
+    }
+    value
+}

@@ -1,0 +1,59 @@
+use actix_web::web;
+use actix_web::web::Html;
+use askama::Template;
+
+use super::{EventCard, Pager, paged, render};
+use crate::db::models::{City, CityFilter, EventQuery};
+use crate::domain::CreativeField;
+use crate::error::AppError;
+use crate::web::AppState;
+use crate::web::params::{PageParams, parse_page};
+
+#[derive(Template)]
+#[template(path = "fields/show.html")]
+pub struct FieldPage {
+    pub section: &'static str,
+    pub field: CreativeField,
+    pub cities: Vec<City>,
+    pub events: Vec<EventCard>,
+    pub pager: Pager,
+}
+
+pub async fn show_field(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    params: web::Query<PageParams>,
+) -> Result<Html, AppError> {
+    let field = CreativeField::parse(&slug)
+        .map_err(|_| AppError::not_found("There is no creative field at this address."))?;
+    let page = parse_page(&params.page)?;
+    let now = state.clock.now();
+    let per_page = state.page_size;
+    let (cities, result) = state
+        .db(move |conn| {
+            let cities = City::list(
+                conn,
+                &CityFilter {
+                    field: Some(field),
+                    country: None,
+                },
+            )?;
+            let result = EventQuery {
+                field: Some(field),
+                page,
+                per_page,
+                ..Default::default()
+            }
+            .run(conn, now)?;
+            Ok((cities, result))
+        })
+        .await?;
+    let base = format!("/fields/{}", field.slug());
+    render(&FieldPage {
+        section: "fields",
+        field,
+        cities,
+        events: EventCard::list(&result.events, now),
+        pager: Pager::new(&result, |p| paged(&base, p)),
+    })
+}

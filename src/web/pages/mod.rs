@@ -1,0 +1,102 @@
+//! HTML pages. Each handler sits next to its template struct; the templates live in
+//! `templates/` under the same names.
+
+pub mod cities;
+pub mod events;
+pub mod fields;
+pub mod health;
+pub mod home;
+
+use actix_web::web::Html;
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use crate::db::models::{EventPage, EventWithCity};
+use crate::domain::{CreativeField, EventKind, EventStatus, When};
+use crate::error::AppError;
+
+/// Renders a page template into a response body.
+pub fn render(page: &impl Template) -> Result<Html, AppError> {
+    Ok(Html::new(page.render()?))
+}
+
+/// An event as a listing shows it.
+pub struct EventCard {
+    pub id: i32,
+    pub title: String,
+    pub kind: EventKind,
+    pub field: CreativeField,
+    pub city_name: String,
+    pub city_slug: String,
+    pub country: String,
+    pub venue: String,
+    pub when: When,
+    pub status: EventStatus,
+    pub on_now: bool,
+}
+
+impl EventCard {
+    pub fn new(row: &EventWithCity, now: DateTime<Utc>) -> EventCard {
+        let e = &row.event;
+        EventCard {
+            id: e.id,
+            title: e.title.clone(),
+            kind: e.kind,
+            field: e.field,
+            city_name: row.city.name.clone(),
+            city_slug: row.city.slug.to_string(),
+            country: row.city.country.clone(),
+            venue: e.venue_name.clone(),
+            when: When::summary(&e.schedule(), e.timezone.tz(), &row.city.name, now),
+            status: e.status,
+            on_now: e.is_on_at(now),
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.status == EventStatus::Cancelled
+    }
+
+    pub fn is_postponed(&self) -> bool {
+        self.status == EventStatus::Postponed
+    }
+
+    pub fn list(rows: &[EventWithCity], now: DateTime<Utc>) -> Vec<EventCard> {
+        rows.iter().map(|r| EventCard::new(r, now)).collect()
+    }
+}
+
+/// "Page 2 of 9" with links that keep the filters.
+pub struct Pager {
+    pub page: u32,
+    pub page_count: u32,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new(result: &EventPage, url: impl Fn(u32) -> String) -> Pager {
+        let page_count = result.page_count();
+        Pager {
+            page: result.page,
+            page_count,
+            total: result.total,
+            prev: (result.page > 1).then(|| url(result.page.min(page_count + 1) - 1)),
+            next: (result.page < page_count).then(|| url(result.page + 1)),
+        }
+    }
+
+    pub fn is_needed(&self) -> bool {
+        self.page_count > 1 || self.page > 1
+    }
+}
+
+/// `path` with a page number, for listings whose only parameter is the page.
+pub fn paged(path: &str, page: u32) -> String {
+    if page > 1 {
+        format!("{path}?page={page}")
+    } else {
+        path.to_owned()
+    }
+}

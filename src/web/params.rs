@@ -1,0 +1,335 @@
+//! Query strings, parsed at the edge into validated filters. A value that cannot be
+//! understood is a 400 that names the parameter; it is never silently dropped.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CountryCode, CreativeField, EventKind, Slug};
+use crate::error::AppError;
+
+/// The deepest page a listing serves; beyond it, narrow the filters.
+pub const MAX_PAGE: u32 = 10_000;
+/// The longest search text.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default()
+        .error_handler(|err, _req| AppError::bad_request("query string", err.to_string()).into())
+}
+
+/// The `/events` query string as typed. Empty values (an "any" choice in the filter
+/// form) mean "not given".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct EventsParams {
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub field: Option<String>,
+    pub kind: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub q: Option<String>,
+    pub past: Option<String>,
+    pub page: Option<String>,
+}
+
+/// Only the page, for the city and field pages.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageParams {
+    pub page: Option<String>,
+}
+
+/// The `/events` filters, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub city: Option<Slug>,
+    pub country: Option<CountryCode>,
+    pub field: Option<CreativeField>,
+    pub kind: Option<EventKind>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub q: Option<String>,
+    pub past: bool,
+    pub page: u32,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Parses `page`: a whole number from 1 to [`MAX_PAGE`]; absent means 1.
+pub fn parse_page(value: &Option<String>) -> Result<u32, AppError> {
+    match given(value) {
+        None => Ok(1),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=MAX_PAGE).contains(p))
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "page",
+                    format!("“{}” is not a page number from 1 to {MAX_PAGE}", short(v)),
+                )
+            }),
+    }
+}
+
+fn parse_date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
+    let Some(v) = given(value) else {
+        return Ok(None);
+    };
+    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .filter(|d| v.len() == 10 && (2000..=2100).contains(&chrono::Datelike::year(d)));
+    match date {
+        Some(d) => Ok(Some(d)),
+        None => Err(AppError::bad_request(
+            name,
+            format!(
+                "“{}” is not a date written YYYY-MM-DD between 2000 and 2100",
+                short(v)
+            ),
+        )),
+    }
+}
+
+/// Echoes a bad value back safely shortened.
+fn short(value: &str) -> String {
+    let mut s: String = value.chars().take(40).collect();
+    if value.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+impl TryFrom<&EventsParams> for EventFilter {
+    type Error = AppError;
+
+    fn try_from(p: &EventsParams) -> Result<EventFilter, AppError> {
+        let city = given(&p.city)
+            .map(|v| {
+                Slug::parse(v).map_err(|_| {
+                    AppError::bad_request("city", format!("no city has the slug “{}”", short(v)))
+                })
+            })
+            .transpose()?;
+        let country = given(&p.country)
+            .map(|v| {
+                CountryCode::parse(v).map_err(|e| AppError::bad_request("country", e.to_string()))
+            })
+            .transpose()?;
+        let field = given(&p.field)
+            .map(|v| {
+                CreativeField::parse(v).map_err(|_| {
+                    AppError::bad_request(
+                        "field",
+                        format!(
+                            "“{}” is not a creative field; use one of {}",
+                            short(v),
+                            CreativeField::ALL
+                                .iter()
+                                .map(|f| f.slug())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
+        let kind = given(&p.kind)
+            .map(|v| {
+                EventKind::parse(v).map_err(|_| {
+                    AppError::bad_request(
+                        "kind",
+                        format!(
+                            "“{}” is not a kind of event; use one of {}",
+                            short(v),
+                            EventKind::ALL
+                                .iter()
+                                .map(|k| k.slug())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
+        let from = parse_date("from", &p.from)?;
+        let to = parse_date("to", &p.to)?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from {
+                return Err(AppError::bad_request(
+                    "to",
+                    "the end date is before the start date (from)",
+                ));
+            }
+        }
+        let q = match given(&p.q) {
+            Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
+                return Err(AppError::bad_request(
+                    "q",
+                    format!("the search text is at most {MAX_QUERY_CHARS} characters"),
+                ));
+            }
+            Some(q) => Some(crate::domain::clean_line(q)).filter(|q| !q.is_empty()),
+            None => None,
+        };
+        let past = match given(&p.past) {
+            None | Some("0" | "false" | "no" | "off") => false,
+            Some("1" | "true" | "yes" | "on") => true,
+            Some(other) => {
+                return Err(AppError::bad_request(
+                    "past",
+                    format!("“{}” is not 1 or 0", short(other)),
+                ));
+            }
+        };
+        Ok(EventFilter {
+            city,
+            country,
+            field,
+            kind,
+            from,
+            to,
+            q,
+            past,
+            page: parse_page(&p.page)?,
+        })
+    }
+}
+
+impl EventFilter {
+    /// The canonical query string of these filters with another page ("" when empty).
+    pub fn query_string(&self, page: u32) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(c) = &self.city {
+            pairs.push(("city", c.to_string()));
+        }
+        if let Some(c) = &self.country {
+            pairs.push(("country", c.to_string()));
+        }
+        if let Some(f) = self.field {
+            pairs.push(("field", f.slug().to_owned()));
+        }
+        if let Some(k) = self.kind {
+            pairs.push(("kind", k.slug().to_owned()));
+        }
+        if let Some(d) = self.from {
+            pairs.push(("from", d.to_string()));
+        }
+        if let Some(d) = self.to {
+            pairs.push(("to", d.to_string()));
+        }
+        if let Some(q) = &self.q {
+            pairs.push(("q", q.clone()));
+        }
+        if self.past {
+            pairs.push(("past", "1".to_owned()));
+        }
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    }
+
+    /// Whether any filter narrows the listing.
+    pub fn is_filtered(&self) -> bool {
+        self.city.is_some()
+            || self.country.is_some()
+            || self.field.is_some()
+            || self.kind.is_some()
+            || self.from.is_some()
+            || self.to.is_some()
+            || self.q.is_some()
+            || self.past
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> EventsParams {
+        let qs = serde_urlencoded::to_string(pairs).unwrap();
+        serde_urlencoded::from_str(&qs).unwrap()
+    }
+
+    fn param_of(err: AppError) -> String {
+        match err {
+            AppError::BadRequest { param, .. } => param,
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_values_mean_not_given() {
+        let f =
+            EventFilter::try_from(&params(&[("city", ""), ("field", " "), ("page", "")])).unwrap();
+        assert_eq!(
+            f,
+            EventFilter {
+                page: 1,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named() {
+        let cases = [
+            ("from", "2026-13-45"),
+            ("to", "tomorrow"),
+            ("page", "-1"),
+            ("page", "0"),
+            ("page", "99999999999"),
+            ("field", "nope"),
+            ("kind", "party"),
+            ("country", "PRT"),
+            ("city", "Kraków"),
+            ("past", "maybe"),
+            ("from", "1999-12-31"),
+        ];
+        for (name, value) in cases {
+            let err = EventFilter::try_from(&params(&[(name, value)])).unwrap_err();
+            assert_eq!(param_of(err), name, "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn a_range_that_ends_before_it_starts_is_refused() {
+        let err = EventFilter::try_from(&params(&[("from", "2026-12-10"), ("to", "2026-12-01")]))
+            .unwrap_err();
+        assert_eq!(param_of(err), "to");
+    }
+
+    #[test]
+    fn a_huge_search_is_refused_and_a_normal_one_kept() {
+        let long = "x".repeat(201);
+        assert_eq!(
+            param_of(EventFilter::try_from(&params(&[("q", &long)])).unwrap_err()),
+            "q"
+        );
+        let f = EventFilter::try_from(&params(&[("q", "  jazz\nnight ")])).unwrap();
+        assert_eq!(f.q.as_deref(), Some("jazz night"));
+    }
+
+    #[test]
+    fn the_query_string_round_trips_with_another_page() {
+        let f = EventFilter::try_from(&params(&[
+            ("city", "krakow"),
+            ("country", "pl"),
+            ("field", "literature"),
+            ("kind", "talk"),
+            ("from", "2026-12-01"),
+            ("to", "2026-12-31"),
+            ("q", "poems & prose"),
+            ("past", "1"),
+        ]))
+        .unwrap();
+        let qs = f.query_string(3);
+        assert!(qs.contains("q=poems+%26+prose"), "{qs}");
+        assert!(qs.ends_with("page=3"));
+        let again: EventsParams = serde_urlencoded::from_str(&qs).unwrap();
+        let g = EventFilter::try_from(&again).unwrap();
+        assert_eq!(g, EventFilter { page: 3, ..f });
+    }
+}

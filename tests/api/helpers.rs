@@ -1,0 +1,220 @@
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use creative_calendar::clock::Clock;
+use creative_calendar::config::Config;
+use creative_calendar::db::DbPool;
+use creative_calendar::db::models::{City, Event, NewEvent};
+use creative_calendar::domain::{
+    CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle, ModerationState,
+};
+use creative_calendar::startup::Application;
+use scraper::{Html, Selector};
+
+/// The moment every test lives in, unless it says otherwise: Saturday 28 November 2026,
+/// noon UTC.
+pub fn test_now() -> DateTime<Utc> {
+    "2026-11-28T12:00:00Z".parse().unwrap()
+}
+
+pub fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+pub fn local(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: DbPool,
+    pub client: awc::Client,
+    pub now: DateTime<Utc>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// The trimmed text of every element matching `selector`.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        select_texts(&self.html(), selector)
+    }
+
+    pub fn text(&self, selector: &str) -> String {
+        self.texts(selector)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("nothing matches {selector:?} in:\n{}", self.body))
+    }
+
+    /// The event titles a listing shows, in order.
+    pub fn event_titles(&self) -> Vec<String> {
+        self.texts(".event-list .event-title")
+    }
+}
+
+pub fn select_texts(html: &Html, selector: &str) -> Vec<String> {
+    let sel = Selector::parse(selector).unwrap();
+    html.select(&sel)
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_at(test_now()).await
+}
+
+pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().join("test.db"), "127.0.0.1:0");
+    config.clock = Clock::Fixed(now);
+    config.page_size = 5;
+    config.workers = Some(1);
+    config.pool_size = 4;
+    let app = Application::build(config).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        pool,
+        client: awc::Client::default(),
+        now,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> Response {
+        let mut res = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("the request is answered");
+        let body = res.body().limit(20_000_000).await.expect("a body");
+        Response {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: String::from_utf8(body.to_vec()).expect("UTF-8"),
+        }
+    }
+
+    pub fn city(&self, slug: &str) -> City {
+        let mut conn = self.pool.get().unwrap();
+        City::find_by_slug(&mut conn, slug).unwrap()
+    }
+
+    pub fn event(&self, city: &str) -> EventBuilder<'_> {
+        EventBuilder {
+            app: self,
+            city: city.to_owned(),
+            draft: EventDraft {
+                kind: EventKind::Festival,
+                field: None,
+                title: EventTitle::parse("Test event").unwrap(),
+                description: "A test event.".to_owned(),
+                venue_name: "Town Hall".to_owned(),
+                venue_address: "1 Main Street".to_owned(),
+                coordinates: None,
+                schedule: EventSchedule::all_day(date("2026-12-12"), date("2026-12-14")).unwrap(),
+                url: None,
+                price: None,
+                is_free: true,
+                organizer_name: None,
+                status: EventStatus::Scheduled,
+            },
+            moderation: ModerationState::Published,
+        }
+    }
+}
+
+/// Builds and inserts one event, the way the application itself does.
+pub struct EventBuilder<'a> {
+    app: &'a TestApp,
+    city: String,
+    draft: EventDraft,
+    moderation: ModerationState,
+}
+
+impl EventBuilder<'_> {
+    pub fn title(mut self, title: &str) -> Self {
+        self.draft.title = EventTitle::parse(title).unwrap();
+        self
+    }
+    pub fn description(mut self, text: &str) -> Self {
+        self.draft.description = text.to_owned();
+        self
+    }
+    pub fn venue(mut self, name: &str, address: &str) -> Self {
+        self.draft.venue_name = name.to_owned();
+        self.draft.venue_address = address.to_owned();
+        self
+    }
+    pub fn kind(mut self, kind: EventKind) -> Self {
+        self.draft.kind = kind;
+        self
+    }
+    pub fn field(mut self, field: CreativeField) -> Self {
+        self.draft.field = Some(field);
+        self
+    }
+    pub fn all_day(mut self, first: &str, last: &str) -> Self {
+        self.draft.schedule = EventSchedule::all_day(date(first), date(last)).unwrap();
+        self
+    }
+    pub fn timed(mut self, start: &str, end: Option<&str>) -> Self {
+        self.draft.schedule = EventSchedule::timed(local(start), end.map(local)).unwrap();
+        self
+    }
+    pub fn status(mut self, status: EventStatus) -> Self {
+        self.draft.status = status;
+        self
+    }
+    pub fn moderation(mut self, moderation: ModerationState) -> Self {
+        self.moderation = moderation;
+        self
+    }
+    pub fn organizer(mut self, name: &str) -> Self {
+        self.draft.organizer_name = Some(name.to_owned());
+        self
+    }
+    pub fn coordinates(mut self, lat: f64, lon: f64) -> Self {
+        self.draft.coordinates = Some((lat, lon));
+        self
+    }
+    pub fn price(mut self, price: &str) -> Self {
+        self.draft.price = Some(price.to_owned());
+        self.draft.is_free = false;
+        self
+    }
+
+    pub fn insert(self) -> Event {
+        let city = self.app.city(&self.city);
+        let mut conn = self.app.pool.get().unwrap();
+        NewEvent::from_draft(&self.draft, &city, self.moderation, self.app.now)
+            .expect("a valid schedule")
+            .insert(&mut conn)
+            .expect("inserted")
+    }
+}
