@@ -11,6 +11,7 @@ fn main() -> anyhow::Result<()> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
         .init();
 
     match cli.command {
@@ -31,6 +32,8 @@ fn main() -> anyhow::Result<()> {
             let mut conn = pool.get().context("getting a database connection")?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
+            // The same database a first `serve` would make, then the file on top.
+            cities_import::seed_if_empty(&mut conn)?;
             let report = cities_import::import_csv(&mut conn, &text, chrono::Utc::now())?;
             println!("{report}");
             Ok(())

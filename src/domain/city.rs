@@ -60,6 +60,20 @@ impl TimeZoneName {
     }
 }
 
+impl TryFrom<String> for CountryCode {
+    type Error = CountryCodeError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        CountryCode::parse(&value)
+    }
+}
+
+impl TryFrom<String> for TimeZoneName {
+    type Error = TimeZoneError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        TimeZoneName::parse(&value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,19 +95,5 @@ mod tests {
         );
         assert!(TimeZoneName::parse("Europe/Atlantis").is_err());
         assert!(TimeZoneName::parse("").is_err());
-    }
-}
-
-impl TryFrom<String> for CountryCode {
-    type Error = CountryCodeError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        CountryCode::parse(&value)
-    }
-}
-
-impl TryFrom<String> for TimeZoneName {
-    type Error = TimeZoneError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        TimeZoneName::parse(&value)
     }
 }

@@ -86,6 +86,13 @@ impl fmt::Display for Slug {
     }
 }
 
+impl TryFrom<String> for Slug {
+    type Error = SlugError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Slug::parse(&value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,12 +146,5 @@ mod tests {
     fn a_name_with_nothing_to_keep_has_no_slug() {
         assert_eq!(Slug::from_name("  --  "), Err(SlugError::Empty));
         assert_eq!(Slug::from_name(""), Err(SlugError::Empty));
-    }
-}
-
-impl TryFrom<String> for Slug {
-    type Error = SlugError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Slug::parse(&value)
     }
 }

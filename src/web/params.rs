@@ -155,13 +155,13 @@ impl TryFrom<&EventsParams> for EventFilter {
             .transpose()?;
         let from = parse_date("from", &p.from)?;
         let to = parse_date("to", &p.to)?;
-        if let (Some(from), Some(to)) = (from, to) {
-            if to < from {
-                return Err(AppError::bad_request(
-                    "to",
-                    "the end date is before the start date (from)",
-                ));
-            }
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            return Err(AppError::bad_request(
+                "to",
+                "the end date is before the start date (from)",
+            ));
         }
         let q = match given(&p.q) {
             Some(q) if q.chars().count() > MAX_QUERY_CHARS => {

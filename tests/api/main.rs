@@ -2,3 +2,12 @@
 //! temporary SQLite file and talks to it over HTTP.
 
 mod helpers;
+
+mod browse_events;
+mod cities;
+mod cities_import;
+mod demo_data;
+mod errors;
+mod event_page;
+mod home_and_fields;
+mod time_zones;

@@ -36,10 +36,10 @@ impl EventsPage {
     fn is_country(&self, code: &str) -> bool {
         self.filter.country.is_some_and(|c| c.as_str() == code)
     }
-    fn from_value(&self) -> String {
+    fn date_from_input(&self) -> String {
         self.filter.from.map(|d| d.to_string()).unwrap_or_default()
     }
-    fn to_value(&self) -> String {
+    fn date_to_input(&self) -> String {
         self.filter.to.map(|d| d.to_string()).unwrap_or_default()
     }
     fn q_value(&self) -> &str {

@@ -1,0 +1,262 @@
+//! `/events`: filters one by one and combined, pagination, the past, and what is hidden.
+
+use creative_calendar::domain::{CreativeField, EventKind, EventStatus, ModerationState};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// A small, varied programme across three countries and several fields.
+fn programme(app: &TestApp) {
+    app.event("krakow")
+        .title("Conrad Festival")
+        .kind(EventKind::Festival)
+        .all_day("2026-12-01", "2026-12-06")
+        .insert();
+    app.event("krakow")
+        .title("Poetry Night")
+        .kind(EventKind::Talk)
+        .timed("2026-12-10 19:00", Some("2026-12-10 21:00"))
+        .venue("Księgarnia Massolit", "Felicjanek 4")
+        .insert();
+    app.event("lyon")
+        .title("Fête des Lumières")
+        .kind(EventKind::Festival)
+        .field(CreativeField::MediaArts)
+        .all_day("2026-12-08", "2026-12-11")
+        .insert();
+    app.event("lyon")
+        .title("Jazz à Lyon")
+        .kind(EventKind::Performance)
+        .field(CreativeField::Music)
+        .timed("2027-01-15 20:30", None)
+        .description("Swing, bebop and 100% improvised.")
+        .insert();
+    app.event("bogota")
+        .title("Rock al Parque")
+        .kind(EventKind::Festival)
+        .all_day("2027-02-01", "2027-02-03")
+        .insert();
+}
+
+#[actix_web::test]
+async fn the_listing_shows_upcoming_events_by_start() {
+    let app = spawn_app().await;
+    programme(&app);
+    let res = app.get("/events").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.text("h1"), "Upcoming events");
+    // Page size is 5 in tests.
+    assert_eq!(
+        res.event_titles(),
+        [
+            "Conrad Festival",
+            "Fête des Lumières",
+            "Poetry Night",
+            "Jazz à Lyon",
+            "Rock al Parque"
+        ]
+    );
+    assert_eq!(
+        res.text("h2.result-count"),
+        "5 events, those running now first"
+    );
+}
+
+#[actix_web::test]
+async fn each_filter_narrows_the_listing() {
+    let app = spawn_app().await;
+    programme(&app);
+    let cases: &[(&str, &[&str])] = &[
+        ("city=krakow", &["Conrad Festival", "Poetry Night"]),
+        ("country=FR", &["Fête des Lumières", "Jazz à Lyon"]),
+        ("country=co", &["Rock al Parque"]),
+        ("field=media-arts", &["Fête des Lumières"]),
+        ("field=literature", &["Conrad Festival", "Poetry Night"]),
+        (
+            "kind=festival",
+            &["Conrad Festival", "Fête des Lumières", "Rock al Parque"],
+        ),
+        ("kind=talk", &["Poetry Night"]),
+        ("from=2027-01-01", &["Jazz à Lyon", "Rock al Parque"]),
+        ("to=2026-12-07", &["Conrad Festival"]),
+        // A festival still running on the day asked for is listed.
+        ("from=2026-12-05&to=2026-12-05", &["Conrad Festival"]),
+        ("q=jazz", &["Jazz à Lyon"]),
+        ("q=massolit", &["Poetry Night"]),
+        ("q=100%25", &["Jazz à Lyon"]),
+        ("q=%25", &["Jazz à Lyon"]),
+        ("q=nothing-like-this", &[]),
+    ];
+    for (query, expected) in cases {
+        let res = app.get(&format!("/events?{query}")).await;
+        assert_eq!(res.status, 200, "{query}");
+        assert_eq!(res.event_titles(), *expected, "{query}");
+    }
+}
+
+#[actix_web::test]
+async fn filters_combine_and_stay_in_the_form() {
+    let app = spawn_app().await;
+    programme(&app);
+    let res = app
+        .get("/events?country=FR&kind=festival&from=2026-12-01&to=2026-12-31&q=lumi")
+        .await;
+    assert_eq!(res.event_titles(), ["Fête des Lumières"]);
+    let html = res.html();
+    let value = |sel: &str| {
+        let s = scraper::Selector::parse(sel).unwrap();
+        html.select(&s)
+            .next()
+            .and_then(|e| e.value().attr("value"))
+            .map(str::to_owned)
+    };
+    assert_eq!(value("#f-q").as_deref(), Some("lumi"));
+    assert_eq!(value("#f-from").as_deref(), Some("2026-12-01"));
+    assert_eq!(value("#f-to").as_deref(), Some("2026-12-31"));
+    assert_eq!(res.text("#f-country option[selected]"), "France");
+    assert_eq!(res.text("#f-kind option[selected]"), "Festival");
+
+    let res = app
+        .get("/events?city=krakow&kind=talk&field=literature")
+        .await;
+    assert_eq!(res.event_titles(), ["Poetry Night"]);
+    assert_eq!(
+        res.text("h1"),
+        "Upcoming Literature talk or reading events in Kraków"
+    );
+    let res = app.get("/events?city=krakow&country=FR").await;
+    assert!(res.event_titles().is_empty(), "Kraków is not in France");
+}
+
+#[actix_web::test]
+async fn pages_split_long_listings_and_keep_the_filters() {
+    let app = spawn_app().await;
+    for day in 1..=12 {
+        app.event("braga")
+            .title(&format!("Fado Night {day:02}"))
+            .kind(EventKind::Performance)
+            .timed(&format!("2026-12-{day:02} 21:00"), None)
+            .insert();
+    }
+    app.event("krakow").title("Elsewhere").insert();
+
+    let first = app.get("/events?city=braga").await;
+    assert_eq!(first.event_titles().len(), 5);
+    assert_eq!(first.text(".pager-status"), "Page 1 of 3");
+    let next = first.html();
+    let next_href = next
+        .select(&scraper::Selector::parse(".pager a[rel=next]").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_owned();
+    assert_eq!(next_href, "/events?city=braga&page=2");
+
+    let third = app.get("/events?city=braga&page=3").await;
+    assert_eq!(third.event_titles(), ["Fado Night 11", "Fado Night 12"]);
+    assert_eq!(third.text(".pager-status"), "Page 3 of 3");
+    assert!(third.texts(".pager a[rel=next]").is_empty());
+
+    let beyond = app.get("/events?city=braga&page=4").await;
+    assert_eq!(beyond.status, 200);
+    assert!(beyond.event_titles().is_empty());
+    assert_eq!(beyond.texts(".pager a[rel=prev]").len(), 1);
+}
+
+#[actix_web::test]
+async fn past_events_are_reachable_most_recent_first() {
+    let app = spawn_app().await;
+    programme(&app);
+    app.event("krakow")
+        .title("Autumn Fair")
+        .all_day("2026-10-01", "2026-10-03")
+        .insert();
+    app.event("krakow")
+        .title("November Reading")
+        .timed("2026-11-20 18:00", None)
+        .insert();
+
+    let past = app.get("/events?past=1").await;
+    assert_eq!(past.text("h1"), "Past events");
+    assert_eq!(past.event_titles(), ["November Reading", "Autumn Fair"]);
+    let upcoming = app.get("/events").await;
+    assert!(!upcoming.event_titles().contains(&"Autumn Fair".to_owned()));
+    // A date range in the past works too.
+    let october = app.get("/events?from=2026-10-01&to=2026-10-31").await;
+    assert_eq!(october.event_titles(), ["Autumn Fair"]);
+    // And the switch combines with other filters.
+    let past_in_krakow = app.get("/events?past=1&city=krakow&q=reading").await;
+    assert_eq!(past_in_krakow.event_titles(), ["November Reading"]);
+}
+
+#[actix_web::test]
+async fn pending_and_rejected_events_appear_nowhere_public() {
+    let app = spawn_app().await;
+    let pending = app
+        .event("krakow")
+        .title("Secret Pending Event")
+        .moderation(ModerationState::Pending)
+        .insert();
+    let rejected = app
+        .event("krakow")
+        .title("Secret Rejected Event")
+        .moderation(ModerationState::Rejected)
+        .insert();
+    app.event("krakow").title("Public Event").insert();
+
+    for path in [
+        "/events",
+        "/events?q=secret",
+        "/cities/krakow",
+        "/fields/literature",
+        "/",
+    ] {
+        let res = app.get(path).await;
+        assert!(!res.body.contains("Secret"), "{path} shows a hidden event");
+    }
+    assert_eq!(
+        app.get(&format!("/events/{}", pending.id)).await.status,
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/events/{}", rejected.id)).await.status,
+        404
+    );
+    let cities = app.get("/cities?country=PL").await;
+    assert!(cities.body.contains("1 upcoming event"));
+}
+
+#[actix_web::test]
+async fn cancelled_and_postponed_events_stay_listed_with_their_status() {
+    let app = spawn_app().await;
+    app.event("krakow")
+        .title("Called Off")
+        .status(EventStatus::Cancelled)
+        .insert();
+    app.event("krakow")
+        .title("Moved Later")
+        .status(EventStatus::Postponed)
+        .insert();
+    let res = app.get("/events").await;
+    assert_eq!(res.event_titles(), ["Called Off", "Moved Later"]);
+    assert_eq!(res.texts(".event-list .badge-cancelled"), ["Cancelled"]);
+    assert_eq!(res.texts(".event-list .badge-postponed"), ["Postponed"]);
+}
+
+#[actix_web::test]
+async fn hostile_search_text_is_shown_escaped_and_matches_literally() {
+    let app = spawn_app().await;
+    programme(&app);
+    let res = app
+        .get("/events?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E%27%20OR%201%3D1%20--")
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(!res.body.contains("<script>alert(1)"));
+    assert!(
+        res.event_titles().is_empty(),
+        "SQL in the search box is just text"
+    );
+    let res = app.get("/events?q=_").await;
+    assert!(res.event_titles().is_empty(), "_ is not a wildcard");
+}
