@@ -6,7 +6,7 @@ pub mod params;
 pub mod text;
 
 use actix_web::middleware::DefaultHeaders;
-use actix_web::web;
+use actix_web::{guard, web};
 use diesel::SqliteConnection;
 
 use crate::clock::Clock;
@@ -47,16 +47,22 @@ impl AppState {
     }
 }
 
+/// GET, and HEAD for the same resource (link checkers and `curl -I` use it); actix
+/// sends no body for HEAD.
+fn read() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(params::query_config())
-        .route("/", web::get().to(pages::home::home))
-        .route("/healthz", web::get().to(pages::health::healthz))
-        .route("/cities", web::get().to(pages::cities::list_cities))
-        .route("/cities/{slug}", web::get().to(pages::cities::show_city))
-        .route("/fields/{slug}", web::get().to(pages::fields::show_field))
-        .route("/events", web::get().to(pages::events::list_events))
-        .route("/events/{id}", web::get().to(pages::events::show_event))
-        .route("/static/{file}", web::get().to(assets::serve_asset))
+        .route("/", read().to(pages::home::home))
+        .route("/healthz", read().to(pages::health::healthz))
+        .route("/cities", read().to(pages::cities::list_cities))
+        .route("/cities/{slug}", read().to(pages::cities::show_city))
+        .route("/fields/{slug}", read().to(pages::fields::show_field))
+        .route("/events", read().to(pages::events::list_events))
+        .route("/events/{id}", read().to(pages::events::show_event))
+        .route("/static/{file}", read().to(assets::serve_asset))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found(
                 "There is nothing at this address.",

@@ -195,3 +195,53 @@ fn the_demo_command_fills_an_empty_table_once() {
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("already holds 300 events"));
 }
+
+#[test]
+fn every_pooled_connection_has_the_sqlite_pragmas() {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Text};
+
+    #[derive(diesel::QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = BigInt)]
+        value: i64,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Word {
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+
+    let (_dir, pool) = fresh_db();
+    // Check more connections than one, since each is set up on its own.
+    let mut conns: Vec<_> = (0..2).map(|_| pool.get().unwrap()).collect();
+    for conn in &mut conns {
+        let number = |conn: &mut db::DbConn, sql: &str| {
+            diesel::sql_query(sql)
+                .get_result::<Number>(conn)
+                .unwrap()
+                .value
+        };
+        assert_eq!(
+            number(
+                conn,
+                "SELECT foreign_keys AS value FROM pragma_foreign_keys"
+            ),
+            1
+        );
+        assert_eq!(
+            number(conn, "SELECT synchronous AS value FROM pragma_synchronous"),
+            1,
+            "NORMAL"
+        );
+        assert_eq!(
+            number(conn, "SELECT timeout AS value FROM pragma_busy_timeout"),
+            5000
+        );
+        let mode = diesel::sql_query("SELECT journal_mode AS value FROM pragma_journal_mode")
+            .get_result::<Word>(conn)
+            .unwrap()
+            .value;
+        assert_eq!(mode, "wal");
+    }
+}

@@ -164,3 +164,18 @@ async fn pages_have_one_h1_landmarks_and_labelled_controls() {
         }
     }
 }
+
+#[actix_web::test]
+async fn head_requests_are_answered_without_a_body() {
+    let app = spawn_app().await;
+    for path in ["/", "/events", "/cities/krakow", "/healthz"] {
+        let mut res = app
+            .client
+            .head(format!("{}{}", app.address, path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        assert!(res.body().await.unwrap().is_empty(), "{path}");
+    }
+}

@@ -62,6 +62,7 @@ async fn an_event_page_shows_everything_a_visitor_needs() {
     assert_eq!(ld["location"]["address"]["addressCountry"], "PT");
     assert_eq!(ld["location"]["geo"]["latitude"], 38.7109);
     assert_eq!(ld["organizer"]["name"], "EGEAC");
+    insta::assert_snapshot!("event_json_ld", serde_json::to_string_pretty(&ld).unwrap());
 }
 
 #[actix_web::test]

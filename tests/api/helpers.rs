@@ -91,6 +91,7 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
     config.page_size = 5;
     config.workers = Some(1);
     config.pool_size = 4;
+    config.public_url = "https://calendar.example.org".to_owned();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
