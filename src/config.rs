@@ -105,6 +105,8 @@ pub struct Config {
     pub demo_seed: Option<u64>,
     /// Events on one page of a listing.
     pub page_size: u32,
+    /// How long the per-city and per-field counts of upcoming events are reused.
+    pub counts_ttl: std::time::Duration,
     pub clock: Clock,
 }
 
@@ -120,6 +122,7 @@ impl Config {
             demo_events: None,
             demo_seed: None,
             page_size: 20,
+            counts_ttl: std::time::Duration::from_secs(60),
             clock: Clock::System,
         }
     }

@@ -94,6 +94,7 @@ pub fn generate(
         progress.set_position(written as u64);
     }
     progress.finish_and_clear();
+    crate::db::optimize(conn)?;
     Ok(DemoReport::Generated {
         events: written,
         seconds: started.elapsed().as_secs(),

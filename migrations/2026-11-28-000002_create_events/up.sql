@@ -38,9 +38,12 @@ CREATE TABLE events (
     CHECK ((all_day AND start_time IS NULL AND end_time IS NULL) OR (NOT all_day AND start_time IS NOT NULL))
 );
 
--- Browse queries always filter on moderation and "not ended yet" and sort by start.
-CREATE INDEX events_public_window ON events (moderation, ends_at, starts_at);
-CREATE INDEX events_city_window ON events (city_id, moderation, ends_at);
-CREATE INDEX events_field_window ON events (field, moderation, ends_at);
-CREATE INDEX events_kind_window ON events (kind, moderation, ends_at);
-CREATE INDEX events_starts_at ON events (starts_at);
+-- Browse queries always filter on moderation and on "ended yet?" and read in start order.
+-- The first index covers the counts (upcoming events per city, field, kind) so that they
+-- never read event rows; the others give index-ordered scans for each kind of listing.
+CREATE INDEX events_upcoming ON events (moderation, ends_at, starts_at, city_id, field, kind);
+CREATE INDEX events_by_start ON events (moderation, starts_at, ends_at);
+CREATE INDEX events_city ON events (city_id, moderation, starts_at, ends_at);
+CREATE INDEX events_field ON events (field, moderation, starts_at, ends_at);
+CREATE INDEX events_kind ON events (kind, moderation, starts_at, ends_at);
+CREATE INDEX events_local_dates ON events (moderation, start_date, end_date);

@@ -20,7 +20,9 @@ pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
 
 /// Applied to every connection the pool opens. Without WAL and a busy timeout,
 /// a reader and a writer at the same moment get "database is locked"; without
-/// `foreign_keys` SQLite does not enforce the REFERENCES clauses at all.
+/// `foreign_keys` SQLite does not enforce the REFERENCES clauses at all. The page cache
+/// (32 MB a connection, against SQLite's default of 2 MB) and memory-mapped reads keep
+/// listing queries on a million events from going back to the file for every page.
 #[derive(Debug, Clone, Copy)]
 struct SqlitePragmas;
 
@@ -30,7 +32,9 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
             "PRAGMA busy_timeout = 5000;
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -32000;
+             PRAGMA mmap_size = 268435456;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -55,5 +59,14 @@ pub fn connect(path: &Path, max_size: u32) -> anyhow::Result<DbPool> {
     let mut conn = pool.get().context("getting a database connection")?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    optimize(&mut conn)?;
     Ok(pool)
+}
+
+/// Refreshes the query planner's statistics where they are stale (SQLite's advice for
+/// long-lived connections); cheap when nothing changed. Run at start and after bulk loads,
+/// without it the planner may pick an index that sorts a million rows.
+pub fn optimize(conn: &mut SqliteConnection) -> anyhow::Result<()> {
+    conn.batch_execute("PRAGMA optimize = 0x10002;")
+        .context("optimizing the database")
 }

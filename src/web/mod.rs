@@ -5,6 +5,9 @@ pub mod pages;
 pub mod params;
 pub mod text;
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{guard, web};
 use diesel::SqliteConnection;
@@ -12,6 +15,7 @@ use diesel::SqliteConnection;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::DbPool;
+use crate::db::models::UpcomingCounts;
 use crate::error::AppError;
 
 /// What every handler can reach.
@@ -20,6 +24,15 @@ pub struct AppState {
     pub clock: Clock,
     pub page_size: u32,
     pub public_url: String,
+    counts: CountsCache,
+}
+
+/// The per-city and per-field counts of upcoming events, kept for a short while: they
+/// take a scan of the whole index, the home and cities pages show them on every visit,
+/// and a count a minute old is as good as a fresh one.
+struct CountsCache {
+    ttl: Duration,
+    slot: Mutex<Option<(Instant, Arc<UpcomingCounts>)>>,
 }
 
 impl AppState {
@@ -29,7 +42,30 @@ impl AppState {
             clock: config.clock,
             page_size: config.page_size.max(1),
             public_url: config.public_url.clone(),
+            counts: CountsCache {
+                ttl: config.counts_ttl,
+                slot: Mutex::new(None),
+            },
         }
+    }
+
+    /// Upcoming events per city and per field, from the cache when it is fresh.
+    pub async fn upcoming_counts(&self) -> Result<Arc<UpcomingCounts>, AppError> {
+        if let Ok(slot) = self.counts.slot.lock()
+            && let Some((at, counts)) = slot.as_ref()
+            && at.elapsed() < self.counts.ttl
+        {
+            return Ok(Arc::clone(counts));
+        }
+        let now = self.clock.now();
+        let counts = Arc::new(
+            self.db(move |conn| Ok(UpcomingCounts::load(conn, now)?))
+                .await?,
+        );
+        if let Ok(mut slot) = self.counts.slot.lock() {
+            *slot = Some((Instant::now(), Arc::clone(&counts)));
+        }
+        Ok(counts)
     }
 
     /// Runs blocking Diesel work on the blocking thread pool, off the async workers.

@@ -260,3 +260,45 @@ async fn hostile_search_text_is_shown_escaped_and_matches_literally() {
     let res = app.get("/events?q=_").await;
     assert!(res.event_titles().is_empty(), "_ is not a wildcard");
 }
+
+#[actix_web::test]
+async fn running_events_stay_first_across_a_page_boundary() {
+    let app = spawn_app().await;
+    for n in 1..=7 {
+        app.event("krakow")
+            .title(&format!("Running {n}"))
+            .kind(EventKind::Exhibition)
+            .all_day(&format!("2026-11-{:02}", 10 + n), "2026-12-31")
+            .insert();
+    }
+    for n in 1..=4 {
+        app.event("krakow")
+            .title(&format!("Later {n}"))
+            .all_day(&format!("2026-12-{:02}", n), &format!("2026-12-{:02}", n))
+            .insert();
+    }
+    let page1 = app.get("/events").await;
+    assert_eq!(
+        page1.event_titles(),
+        [
+            "Running 1",
+            "Running 2",
+            "Running 3",
+            "Running 4",
+            "Running 5"
+        ]
+    );
+    assert_eq!(
+        page1.text("h2.result-count"),
+        "11 events, those running now first"
+    );
+    let page2 = app.get("/events?page=2").await;
+    assert_eq!(
+        page2.event_titles(),
+        ["Running 6", "Running 7", "Later 1", "Later 2", "Later 3"]
+    );
+    let page3 = app.get("/events?page=3").await;
+    assert_eq!(page3.event_titles(), ["Later 4"]);
+    assert_eq!(page3.texts(".event-list .badge-now").len(), 0);
+    assert_eq!(page2.texts(".event-list .badge-now").len(), 2);
+}

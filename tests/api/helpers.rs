@@ -89,6 +89,7 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
     let mut config = Config::new(dir.path().join("test.db"), "127.0.0.1:0");
     config.clock = Clock::Fixed(now);
     config.page_size = 5;
+    config.counts_ttl = std::time::Duration::ZERO;
     config.workers = Some(1);
     config.pool_size = 4;
     config.public_url = "https://calendar.example.org".to_owned();

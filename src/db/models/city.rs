@@ -1,12 +1,9 @@
-use std::collections::HashMap;
-
-use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::dsl::count_star;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 
-use crate::db::schema::{cities, events};
-use crate::domain::{CountryCode, CreativeField, ModerationState, Slug, TimeZoneName};
+use crate::db::schema::cities;
+use crate::domain::{CountryCode, CreativeField, Slug, TimeZoneName};
 
 /// A member city of the network.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -94,20 +91,6 @@ impl City {
             .distinct()
             .order(cities::country.asc())
             .load(conn)
-    }
-
-    /// How many published events that have not ended yet each city has.
-    pub fn upcoming_counts(
-        conn: &mut SqliteConnection,
-        now: DateTime<Utc>,
-    ) -> QueryResult<HashMap<i32, i64>> {
-        let rows: Vec<(i32, i64)> = events::table
-            .filter(events::moderation.eq(ModerationState::Published.slug()))
-            .filter(events::ends_at.gt(now.naive_utc()))
-            .group_by(events::city_id)
-            .select((events::city_id, count_star()))
-            .load(conn)?;
-        Ok(rows.into_iter().collect())
     }
 
     /// All (slug, name, country code) triples, for the import to choose new slugs.

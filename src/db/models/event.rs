@@ -151,6 +151,33 @@ impl NewEvent {
     }
 }
 
+/// How many published events that have not ended each city and each field has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpcomingCounts {
+    pub by_city: HashMap<i32, i64>,
+    pub by_field: HashMap<CreativeField, i64>,
+}
+
+impl UpcomingCounts {
+    /// One pass over the covering index `events_upcoming`; no event row is read.
+    pub fn load(conn: &mut SqliteConnection, now: DateTime<Utc>) -> QueryResult<UpcomingCounts> {
+        let rows: Vec<(i32, String, i64)> = events::table
+            .filter(events::moderation.eq(ModerationState::Published.slug()))
+            .filter(events::ends_at.gt(now.naive_utc()))
+            .group_by((events::city_id, events::field))
+            .select((events::city_id, events::field, count_star()))
+            .load(conn)?;
+        let mut counts = UpcomingCounts::default();
+        for (city_id, field, n) in rows {
+            *counts.by_city.entry(city_id).or_default() += n;
+            if let Ok(field) = CreativeField::parse(&field) {
+                *counts.by_field.entry(field).or_default() += n;
+            }
+        }
+        Ok(counts)
+    }
+}
+
 /// An event with its city, as every page shows them together.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(check_for_backend(Sqlite))]
@@ -197,37 +224,60 @@ pub struct EventQuery {
 #[derive(Debug, Clone)]
 pub struct EventPage {
     pub events: Vec<EventWithCity>,
+    /// The number of matches, counted up to [`COUNT_CAP`].
     pub total: i64,
     pub page: u32,
     pub per_page: u32,
 }
 
 impl EventPage {
+    /// Whether there are more matches than were counted.
+    pub fn is_capped(&self) -> bool {
+        self.total >= COUNT_CAP
+    }
+
     pub fn page_count(&self) -> u32 {
         let per_page = i64::from(self.per_page.max(1));
         u32::try_from((self.total + per_page - 1) / per_page).unwrap_or(u32::MAX)
     }
 }
 
-type JoinedBoxed<'a> = diesel::helper_types::IntoBoxed<
-    'a,
-    diesel::helper_types::InnerJoin<events::table, cities::table>,
-    Sqlite,
->;
+type EventsBoxed<'a> = events::BoxedQuery<'a, Sqlite>;
+
+/// Which slice of the filtered events a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slice {
+    /// Everything the filters allow.
+    All,
+    /// Started and not ended: running now.
+    OnNow,
+    /// Not started yet.
+    Later,
+}
+
+/// Counting stops here: a listing says "more than 10,000" rather than scanning a
+/// million rows for an exact number nobody pages through.
+pub const COUNT_CAP: i64 = 10_000;
 
 impl EventQuery {
-    /// The filtered (unordered, unpaginated) query. Built fresh for the count and for
-    /// the page because boxed queries cannot be cloned.
-    fn filtered(&self, now: NaiveDateTime) -> JoinedBoxed<'static> {
+    /// The filtered, unordered query over `events` alone. Cities are not joined here (the
+    /// country filter is a sub-select), so that counts can be answered from an index
+    /// without reading event rows. Built fresh each time: boxed queries cannot be cloned.
+    fn filtered(&self, now: NaiveDateTime, slice: Slice) -> EventsBoxed<'static> {
         let mut query = events::table
-            .inner_join(cities::table)
             .filter(events::moderation.eq(ModerationState::Published.slug()))
             .into_boxed();
         if let Some(city_id) = self.city_id {
             query = query.filter(events::city_id.eq(city_id));
         }
         if let Some(country) = self.country {
-            query = query.filter(cities::country_code.eq(country.as_str().to_owned()));
+            query = query.filter(
+                events::city_id.eq_any(
+                    cities::table
+                        .filter(cities::country_code.eq(country.as_str().to_owned()))
+                        .select(cities::id),
+                ),
+            );
         }
         if let Some(field) = self.field {
             query = query.filter(events::field.eq(field.slug()));
@@ -241,8 +291,8 @@ impl EventQuery {
                 events::title
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(events::description.like(pattern.clone()).escape('\\'))
-                    .or(events::venue_name.like(pattern).escape('\\')),
+                    .or(events::venue_name.like(pattern.clone()).escape('\\'))
+                    .or(events::description.like(pattern).escape('\\')),
             );
         }
         let window = self.window;
@@ -257,36 +307,109 @@ impl EventQuery {
         } else if !window.has_dates() {
             query = query.filter(events::ends_at.gt(now));
         }
-        query
+        match slice {
+            Slice::All => query,
+            Slice::OnNow => query.filter(events::starts_at.le(now)),
+            Slice::Later => query.filter(events::starts_at.gt(now)),
+        }
     }
 
-    /// One page of published events matching the query.
-    pub fn run(&self, conn: &mut SqliteConnection, now: DateTime<Utc>) -> QueryResult<EventPage> {
-        let now = now.naive_utc();
-        let total: i64 = self.filtered(now).count().get_result(conn)?;
-        let per_page = self.per_page.max(1);
-        let offset = i64::from(self.page.max(1) - 1) * i64::from(per_page);
-        let query = self.filtered(now).select(EventWithCity::as_select());
+    /// How many events a slice holds, counting no further than `cap`.
+    fn count(
+        &self,
+        conn: &mut SqliteConnection,
+        now: NaiveDateTime,
+        slice: Slice,
+        cap: i64,
+    ) -> QueryResult<i64> {
+        let ids = self
+            .filtered(now, slice)
+            .select(events::id)
+            .limit(cap)
+            .load::<i32>(conn)?;
+        Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
+    }
+
+    fn load(
+        &self,
+        conn: &mut SqliteConnection,
+        now: NaiveDateTime,
+        slice: Slice,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<Event>> {
+        let query = self.filtered(now, slice).select(Event::as_select());
         let query = if self.window.past {
             query.order((events::starts_at.desc(), events::id.desc()))
-        } else if self.window.has_dates() {
-            query.order((events::starts_at.asc(), events::id.asc()))
         } else {
-            // Running now first: an exhibition that opened last month is news today.
-            query.order((
-                events::starts_at.le(now).desc(),
-                events::starts_at.asc(),
-                events::id.asc(),
-            ))
+            query.order((events::starts_at.asc(), events::id.asc()))
         };
-        let events = query.limit(i64::from(per_page)).offset(offset).load(conn)?;
+        query.limit(limit).offset(offset).load(conn)
+    }
+
+    /// One page of published events matching the query, and how many there are (up to
+    /// [`COUNT_CAP`]).
+    ///
+    /// Upcoming listings put events running now first, then the rest by start. That is
+    /// read as two index-ordered slices rather than one sort over every upcoming event,
+    /// which would cost seconds at a million rows.
+    pub fn run(&self, conn: &mut SqliteConnection, now: DateTime<Utc>) -> QueryResult<EventPage> {
+        let now = now.naive_utc();
+        let per_page = self.per_page.max(1);
+        let page = self.page.max(1);
+        let limit = i64::from(per_page);
+        let offset = i64::from(page - 1) * limit;
+        let upcoming = !self.window.past && !self.window.has_dates();
+
+        let (total, events) = if upcoming {
+            let on_now = self.count(conn, now, Slice::OnNow, COUNT_CAP)?;
+            let later = self.count(conn, now, Slice::Later, COUNT_CAP - on_now)?;
+            let mut events = Vec::new();
+            if offset < on_now {
+                events = self.load(conn, now, Slice::OnNow, offset, limit)?;
+            }
+            let missing = limit - i64::try_from(events.len()).unwrap_or(limit);
+            if missing > 0 {
+                let later_offset = (offset - on_now).max(0);
+                events.extend(self.load(conn, now, Slice::Later, later_offset, missing)?);
+            }
+            (on_now + later, events)
+        } else {
+            (
+                self.count(conn, now, Slice::All, COUNT_CAP)?,
+                self.load(conn, now, Slice::All, offset, limit)?,
+            )
+        };
         Ok(EventPage {
-            events,
+            events: with_cities(conn, events)?,
             total,
-            page: self.page.max(1),
+            page,
             per_page,
         })
     }
+}
+
+/// Pairs events with their cities in one query for the whole page.
+fn with_cities(conn: &mut SqliteConnection, events: Vec<Event>) -> QueryResult<Vec<EventWithCity>> {
+    let ids: Vec<i32> = events.iter().map(|e| e.city_id).collect();
+    let cities: HashMap<i32, City> = cities::table
+        .filter(cities::id.eq_any(ids))
+        .select(City::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    events
+        .into_iter()
+        .map(|event| {
+            // The foreign key guarantees the city exists.
+            let city = cities
+                .get(&event.city_id)
+                .cloned()
+                .ok_or(diesel::result::Error::NotFound)?;
+            Ok(EventWithCity { event, city })
+        })
+        .collect()
 }
 
 impl Event {
@@ -311,15 +434,15 @@ impl Event {
         limit: i64,
     ) -> QueryResult<Vec<EventWithCity>> {
         let now = now.naive_utc();
-        events::table
-            .inner_join(cities::table)
+        let events = events::table
             .filter(events::moderation.eq(ModerationState::Published.slug()))
-            .filter(events::starts_at.le(now))
             .filter(events::ends_at.gt(now))
+            .filter(events::starts_at.le(now))
             .order((events::ends_at.asc(), events::id.asc()))
             .limit(limit)
-            .select(EventWithCity::as_select())
-            .load(conn)
+            .select(Event::as_select())
+            .load(conn)?;
+        with_cities(conn, events)
     }
 
     /// Published events that start after `now`, soonest first.
@@ -328,31 +451,14 @@ impl Event {
         now: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<EventWithCity>> {
-        events::table
-            .inner_join(cities::table)
+        let events = events::table
             .filter(events::moderation.eq(ModerationState::Published.slug()))
             .filter(events::starts_at.gt(now.naive_utc()))
             .order((events::starts_at.asc(), events::id.asc()))
             .limit(limit)
-            .select(EventWithCity::as_select())
-            .load(conn)
-    }
-
-    /// Published events that have not ended, per field.
-    pub fn upcoming_counts_by_field(
-        conn: &mut SqliteConnection,
-        now: DateTime<Utc>,
-    ) -> QueryResult<HashMap<CreativeField, i64>> {
-        let rows: Vec<(String, i64)> = events::table
-            .filter(events::moderation.eq(ModerationState::Published.slug()))
-            .filter(events::ends_at.gt(now.naive_utc()))
-            .group_by(events::field)
-            .select((events::field, count_star()))
+            .select(Event::as_select())
             .load(conn)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(field, n)| CreativeField::parse(&field).ok().map(|f| (f, n)))
-            .collect())
+        with_cities(conn, events)
     }
 
     /// The stored local schedule. Rows are written only through [`NewEvent::from_draft`],

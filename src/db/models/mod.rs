@@ -4,7 +4,9 @@ mod city;
 mod event;
 
 pub use city::{City, CityFilter, NewCity};
-pub use event::{Event, EventPage, EventQuery, EventWithCity, NewEvent, Window};
+pub use event::{
+    COUNT_CAP, Event, EventPage, EventQuery, EventWithCity, NewEvent, UpcomingCounts, Window,
+};
 
 /// Turns a text search into a LIKE pattern that matches it literally: `%` and `_`
 /// typed by a visitor are not wildcards.

@@ -66,23 +66,17 @@ pub async fn list_cities(
             CountryCode::parse(&v).map_err(|e| AppError::bad_request("country", e.to_string()))
         })
         .transpose()?;
-    let now = state.clock.now();
     let filter = CityFilter { field, country };
-    let (cities, counts, countries) = state
-        .db(move |conn| {
-            Ok((
-                City::list(conn, &filter)?,
-                City::upcoming_counts(conn, now)?,
-                City::countries(conn)?,
-            ))
-        })
+    let counts = state.upcoming_counts().await?;
+    let (cities, countries) = state
+        .db(move |conn| Ok((City::list(conn, &filter)?, City::countries(conn)?)))
         .await?;
     render(&CitiesPage {
         section: "cities",
         cities: cities
             .into_iter()
             .map(|c| CityRow {
-                upcoming: counts.get(&c.id).copied().unwrap_or(0),
+                upcoming: counts.by_city.get(&c.id).copied().unwrap_or(0),
                 slug: c.slug.to_string(),
                 name: c.name,
                 country: c.country,

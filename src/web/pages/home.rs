@@ -20,12 +20,12 @@ pub struct HomePage {
 
 pub async fn home(state: web::Data<AppState>) -> Result<Html, AppError> {
     let now = state.clock.now();
-    let (on_now, next, counts, city_count) = state
+    let counts = state.upcoming_counts().await?;
+    let (on_now, next, city_count) = state
         .db(move |conn| {
             Ok((
                 Event::on_now(conn, now, 6)?,
                 Event::starting_next(conn, now, 12)?,
-                Event::upcoming_counts_by_field(conn, now)?,
                 City::count(conn)?,
             ))
         })
@@ -36,7 +36,7 @@ pub async fn home(state: web::Data<AppState>) -> Result<Html, AppError> {
         next: EventCard::list(&next, now),
         fields: CreativeField::ALL
             .iter()
-            .map(|f| (*f, counts.get(f).copied().unwrap_or(0)))
+            .map(|f| (*f, counts.by_field.get(f).copied().unwrap_or(0)))
             .collect(),
         city_count,
     })

@@ -11,7 +11,7 @@ use actix_web::web::Html;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-use crate::db::models::{EventPage, EventWithCity};
+use crate::db::models::{COUNT_CAP, EventPage, EventWithCity};
 use crate::domain::{CreativeField, EventKind, EventStatus, When};
 use crate::error::AppError;
 
@@ -87,6 +87,17 @@ impl Pager {
         }
     }
 
+    /// "1 event", "42 events", or "more than 10,000 events" when counting stopped.
+    pub fn total_text(&self) -> String {
+        if self.total >= COUNT_CAP {
+            format!("More than {} events", thousands(COUNT_CAP))
+        } else if self.total == 1 {
+            "1 event".to_owned()
+        } else {
+            format!("{} events", thousands(self.total))
+        }
+    }
+
     pub fn is_needed(&self) -> bool {
         self.page_count > 1 || self.page > 1
     }
@@ -98,5 +109,47 @@ pub fn paged(path: &str, page: u32) -> String {
         format!("{path}?page={page}")
     } else {
         path.to_owned()
+    }
+}
+
+/// 12345 → "12,345".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-12_345), "-12,345");
+    }
+
+    #[test]
+    fn a_capped_count_says_more_than() {
+        let page = EventPage {
+            events: vec![],
+            total: COUNT_CAP,
+            page: 1,
+            per_page: 20,
+        };
+        let pager = Pager::new(&page, |p| format!("/events?page={p}"));
+        assert_eq!(pager.total_text(), "More than 10,000 events");
+        assert_eq!(pager.page_count, 500);
+        let one = EventPage { total: 1, ..page };
+        assert_eq!(Pager::new(&one, |_| String::new()).total_text(), "1 event");
     }
 }
