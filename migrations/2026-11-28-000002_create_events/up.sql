@@ -40,10 +40,11 @@ CREATE TABLE events (
 
 -- Browse queries always filter on moderation and on "ended yet?" and read in start order.
 -- The first index covers the counts (upcoming events per city, field, kind) so that they
--- never read event rows; the others give index-ordered scans for each kind of listing.
+-- never read event rows; the others give index-ordered scans for each kind of listing,
+-- and carry the other filter columns so that combined filters are answered from them too.
 CREATE INDEX events_upcoming ON events (moderation, ends_at, starts_at, city_id, field, kind);
 CREATE INDEX events_by_start ON events (moderation, starts_at, ends_at);
-CREATE INDEX events_city ON events (city_id, moderation, starts_at, ends_at);
-CREATE INDEX events_field ON events (field, moderation, starts_at, ends_at);
-CREATE INDEX events_kind ON events (kind, moderation, starts_at, ends_at);
-CREATE INDEX events_local_dates ON events (moderation, start_date, end_date);
+CREATE INDEX events_city ON events (city_id, moderation, starts_at, ends_at, field, kind);
+CREATE INDEX events_field ON events (field, moderation, starts_at, ends_at, kind, city_id);
+CREATE INDEX events_kind ON events (kind, moderation, starts_at, ends_at, field, city_id);
+CREATE INDEX events_local_dates ON events (moderation, start_date, end_date, field, kind, city_id);
