@@ -20,7 +20,7 @@ diesel migration run --database-url "$tmp/schema.db" --migration-dir migrations 
   --config-file "$tmp/none.toml" >/dev/null
 diesel migration redo --all --database-url "$tmp/schema.db" --migration-dir migrations \
   --config-file "$tmp/none.toml" >/dev/null
-diesel print-schema --database-url "$tmp/schema.db" --config-file "$tmp/none.toml" > "$tmp/schema.rs"
+diesel print-schema --database-url "$tmp/schema.db" --config-file diesel.toml > "$tmp/schema.rs"
 if ! diff -u src/db/schema.rs "$tmp/schema.rs"; then
   echo "src/db/schema.rs has drifted from the migrations; regenerate it with:" >&2
   echo "  rm -f /tmp/schema.db && diesel migration run --database-url /tmp/schema.db" >&2

@@ -114,7 +114,7 @@ fn sample_event(rng: &mut StdRng, city: &City, now: DateTime<Utc>) -> Option<New
     let today = now.with_timezone(&city.tz()).date_naive();
     let schedule = sample_schedule(rng, kind, today)?;
     let venue = *venues(field).choose(rng)?;
-    let title = fill(pattern, city, rng);
+    let title = fill(pattern, city, schedule.first_date(), rng);
     let status = match rng.random_range(0..100) {
         0..=1 => EventStatus::Cancelled,
         2 => EventStatus::Postponed,
@@ -182,21 +182,29 @@ fn sample_schedule(rng: &mut StdRng, kind: EventKind, today: NaiveDate) -> Optio
     }
 }
 
-fn fill(pattern: &str, city: &City, rng: &mut StdRng) -> String {
-    let season = match rng.random_range(0..4) {
-        0 => "Spring",
-        1 => "Summer",
-        2 => "Autumn",
-        _ => "Winter",
-    };
+fn fill(pattern: &str, city: &City, first_day: NaiveDate, rng: &mut StdRng) -> String {
     pattern
         .replace("{city}", &city.name)
-        .replace("{season}", season)
+        .replace("{season}", season(first_day, city.latitude))
         .replace("{n}", &(rng.random_range(2..31)).to_string())
-        .replace(
-            "{year}",
-            &(Utc::now().year() + rng.random_range(0..2)).to_string(),
-        )
+        .replace("{year}", &first_day.year().to_string())
+}
+
+/// The season of a date where the city is: "Summer Nights" in July in Lyon, in January
+/// in Adelaide.
+fn season(date: NaiveDate, latitude: f64) -> &'static str {
+    let northern = match date.month() {
+        3..=5 => 0,
+        6..=8 => 1,
+        9..=11 => 2,
+        _ => 3,
+    };
+    let index = if latitude < 0.0 {
+        (northern + 2) % 4
+    } else {
+        northern
+    };
+    ["Spring", "Summer", "Autumn", "Winter"][index]
 }
 
 fn description(
@@ -444,6 +452,16 @@ mod tests {
                 assert!(pattern.chars().count() < 150);
             }
         }
+    }
+
+    #[test]
+    fn seasons_follow_the_hemisphere() {
+        let july = NaiveDate::from_ymd_opt(2027, 7, 1).unwrap();
+        assert_eq!(season(july, 45.7), "Summer");
+        assert_eq!(season(july, -34.9), "Winter");
+        let december = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(season(december, 50.0), "Winter");
+        assert_eq!(season(december, -36.8), "Summer");
     }
 
     #[test]

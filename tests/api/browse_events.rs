@@ -302,3 +302,56 @@ async fn running_events_stay_first_across_a_page_boundary() {
     assert_eq!(page3.texts(".event-list .badge-now").len(), 0);
     assert_eq!(page2.texts(".event-list .badge-now").len(), 2);
 }
+
+#[actix_web::test]
+async fn search_finds_words_regardless_of_accents_and_case() {
+    let app = spawn_app().await;
+    programme(&app);
+    let cases: &[(&str, &[&str])] = &[
+        ("lumieres", &["Fête des Lumières"]),
+        ("FETE", &["Fête des Lumières"]),
+        ("ksiegarnia", &["Poetry Night"]),
+        ("poetry night", &["Poetry Night"]),
+        ("night poetry", &["Poetry Night"]),
+        ("poetry jazz", &[]),
+        ("parq", &["Rock al Parque"]),
+        ("swing bebop", &["Jazz à Lyon"]),
+        ("\"Jazz\" OR rock", &[]),
+        ("NEAR(jazz", &[]),
+        ("jazz)*", &["Jazz à Lyon"]),
+    ];
+    for (q, expected) in cases {
+        let res = app
+            .get(&format!(
+                "/events?{}",
+                serde_urlencoded::to_string([("q", q)]).unwrap()
+            ))
+            .await;
+        assert_eq!(res.status, 200, "{q}");
+        assert_eq!(res.event_titles(), *expected, "{q}");
+    }
+}
+
+#[actix_web::test]
+async fn the_search_index_follows_changes_to_events() {
+    use creative_calendar::db::schema::events;
+    use diesel::prelude::*;
+
+    let app = spawn_app().await;
+    let e = app.event("krakow").title("Old Name").insert();
+    assert_eq!(app.get("/events?q=old").await.event_titles(), ["Old Name"]);
+    let mut conn = app.pool.get().unwrap();
+    diesel::update(events::table.find(e.id))
+        .set(events::title.eq("Brand New Name"))
+        .execute(&mut conn)
+        .unwrap();
+    assert!(app.get("/events?q=old").await.event_titles().is_empty());
+    assert_eq!(
+        app.get("/events?q=brand").await.event_titles(),
+        ["Brand New Name"]
+    );
+    diesel::delete(events::table.find(e.id))
+        .execute(&mut conn)
+        .unwrap();
+    assert!(app.get("/events?q=brand").await.event_titles().is_empty());
+}

@@ -1,11 +1,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use diesel::dsl::count_star;
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
 
-use super::{City, like_pattern};
+use super::{City, fts_query, like_pattern};
 use crate::db::schema::{cities, events};
 use crate::domain::{
     CountryCode, CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, ModerationState,
@@ -286,14 +287,27 @@ impl EventQuery {
             query = query.filter(events::kind.eq(kind.slug()));
         }
         if let Some(text) = &self.text {
-            let pattern = like_pattern(text);
-            query = query.filter(
-                events::title
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(events::venue_name.like(pattern.clone()).escape('\\'))
-                    .or(events::description.like(pattern).escape('\\')),
-            );
+            query = match fts_query(text) {
+                // The full-text index answers word searches without reading event rows.
+                Some(words) => query.filter(
+                    sql::<Bool>(
+                        "events.id IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
+                    )
+                    .bind::<Text, _>(words)
+                    .sql(")"),
+                ),
+                // Text with no word in it ("%", "&") can only be matched literally.
+                None => {
+                    let pattern = like_pattern(text);
+                    query.filter(
+                        events::title
+                            .like(pattern.clone())
+                            .escape('\\')
+                            .or(events::venue_name.like(pattern.clone()).escape('\\'))
+                            .or(events::description.like(pattern).escape('\\')),
+                    )
+                }
+            };
         }
         let window = self.window;
         if let Some(from) = window.from {

@@ -22,3 +22,55 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern.push('%');
     pattern
 }
+
+/// Turns a visitor's search text into an FTS5 query that is only ever a list of words:
+/// every word must appear, as a word or the start of one ("lumi" finds "Lumières").
+/// Each word is quoted, so `OR`, `NEAR`, `-` or `"` typed by a visitor are text, not
+/// syntax. `None` when the text has no letters or digits at all (such as "%").
+pub(crate) fn fts_query(text: &str) -> Option<String> {
+    // A bound on the work one query can ask of the index.
+    const MAX_WORDS: usize = 16;
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(like_pattern("100%"), "%100\\%%");
+        assert_eq!(like_pattern("a_b\\c"), "%a\\_b\\\\c%");
+    }
+
+    #[test]
+    fn search_text_becomes_quoted_prefix_words() {
+        assert_eq!(
+            fts_query("Jazz night").as_deref(),
+            Some("\"Jazz\"* \"night\"*")
+        );
+        assert_eq!(
+            fts_query("  Kraków, 2026! ").as_deref(),
+            Some("\"Kraków\"* \"2026\"*")
+        );
+        assert_eq!(
+            fts_query("a OR b NEAR(c) -d \"e").as_deref(),
+            Some("\"a\"* \"OR\"* \"b\"* \"NEAR\"* \"c\"* \"d\"* \"e\"*")
+        );
+        assert_eq!(fts_query("%_ --"), None);
+        assert_eq!(fts_query(""), None);
+        assert_eq!(
+            fts_query(&"word ".repeat(100))
+                .unwrap()
+                .matches('*')
+                .count(),
+            16
+        );
+    }
+}
