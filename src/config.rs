@@ -139,3 +139,86 @@ impl Config {
         config
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default_and_takes_the_same_options_with_or_without_its_name() {
+        for args in [
+            &[
+                "creative-calendar",
+                "--demo",
+                "--bind",
+                "0.0.0.0:9000",
+                "--database",
+                "x.db",
+            ][..],
+            &[
+                "creative-calendar",
+                "serve",
+                "--demo",
+                "--bind",
+                "0.0.0.0:9000",
+                "--database",
+                "x.db",
+            ][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let serve = match cli.command {
+                None => cli.serve,
+                Some(Command::Serve(serve)) => serve,
+                Some(other) => panic!("{other:?}"),
+            };
+            let config = Config::from_serve_args(&serve);
+            assert_eq!(config.bind, "0.0.0.0:9000");
+            assert_eq!(config.database, PathBuf::from("x.db"));
+            assert_eq!(config.demo_events, Some(crate::demo::DEFAULT_EVENTS));
+        }
+    }
+
+    #[test]
+    fn demo_and_import_take_their_arguments() {
+        let cli =
+            Cli::try_parse_from(["creative-calendar", "demo", "--events", "1000000"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Demo {
+                events: 1_000_000,
+                ..
+            })
+        ));
+        let cli =
+            Cli::try_parse_from(["creative-calendar", "cities", "import", "new.csv"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Cities {
+                command: CitiesCommand::Import { .. }
+            })
+        ));
+        assert!(Cli::try_parse_from(["creative-calendar", "demo", "--events", "-5"]).is_err());
+        assert!(Cli::try_parse_from(["creative-calendar", "cities", "import"]).is_err());
+    }
+
+    #[test]
+    fn a_public_url_loses_its_trailing_slash() {
+        let cli = Cli::try_parse_from([
+            "creative-calendar",
+            "--public-url",
+            "https://cal.example.org/",
+        ])
+        .unwrap();
+        assert_eq!(
+            Config::from_serve_args(&cli.serve).public_url,
+            "https://cal.example.org"
+        );
+    }
+}

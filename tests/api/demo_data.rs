@@ -122,3 +122,18 @@ async fn a_gastronomy_city_gets_food_events() {
         "{titles:?}"
     );
 }
+
+#[actix_web::test]
+async fn after_a_demo_load_search_finds_sample_events_and_new_ones() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    demo::generate(&mut conn, 500, Some(9), test_now(), false).unwrap();
+    let res = app.get("/events?q=sample+data&from=2000-01-01").await;
+    assert_eq!(res.text("h2.result-count"), "500 events");
+    // The insert trigger is back: an event added after the load is searchable too.
+    app.event("krakow").title("Zygzak Unique Title").insert();
+    assert_eq!(
+        app.get("/events?q=zygzak").await.event_titles(),
+        ["Zygzak Unique Title"]
+    );
+}
