@@ -355,3 +355,44 @@ async fn the_search_index_follows_changes_to_events() {
         .unwrap();
     assert!(app.get("/events?q=brand").await.event_titles().is_empty());
 }
+
+#[actix_web::test]
+async fn each_filter_in_use_can_be_removed_on_its_own() {
+    let app = spawn_app().await;
+    programme(&app);
+    let res = app.get("/events?city=krakow&kind=talk&q=poetry").await;
+    let html = res.html();
+    let chips: Vec<(String, String)> = html
+        .select(&scraper::Selector::parse(".chips .chip").unwrap())
+        .map(|chip| {
+            let label = chip.text().next().unwrap().trim().to_owned();
+            let link = chip
+                .select(&scraper::Selector::parse("a").unwrap())
+                .next()
+                .unwrap()
+                .value()
+                .attr("href")
+                .unwrap()
+                .to_owned();
+            (label, link)
+        })
+        .collect();
+    assert_eq!(
+        chips,
+        [
+            (
+                "City: Kraków".to_owned(),
+                "/events?kind=talk&q=poetry".to_owned()
+            ),
+            (
+                "Kind: Talk or reading".to_owned(),
+                "/events?city=krakow&q=poetry".to_owned()
+            ),
+            (
+                "Search: “poetry”".to_owned(),
+                "/events?city=krakow&kind=talk".to_owned()
+            ),
+        ]
+    );
+    assert!(app.get("/events").await.texts(".chips").is_empty());
+}

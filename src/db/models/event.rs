@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{Bool, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
 use super::{City, fts_query, like_pattern};
@@ -451,7 +451,11 @@ impl Event {
         let events = events::table
             .filter(events::moderation.eq(ModerationState::Published.slug()))
             .filter(events::ends_at.gt(now))
-            .filter(events::starts_at.le(now))
+            // The unary `+` keeps SQLite from driving this query by the start-time index
+            // (every event that ever started) instead of walking `events_upcoming` in
+            // end order and stopping after `limit` rows: 50 ms against 0.1 ms at a
+            // million events.
+            .filter(sql::<Bool>("+events.starts_at <= ").bind::<Timestamp, _>(now))
             .order((events::ends_at.asc(), events::id.asc()))
             .limit(limit)
             .select(Event::as_select())

@@ -102,6 +102,20 @@ pub struct CityPage {
     pub past_url: String,
 }
 
+impl CityPage {
+    /// "50.06° N, 19.94° E".
+    fn coordinates(&self) -> String {
+        let (lat, lon) = (self.city.latitude, self.city.longitude);
+        format!(
+            "{:.2}° {}, {:.2}° {}",
+            lat.abs(),
+            if lat < 0.0 { 'S' } else { 'N' },
+            lon.abs(),
+            if lon < 0.0 { 'W' } else { 'E' }
+        )
+    }
+}
+
 pub async fn show_city(
     state: web::Data<AppState>,
     slug: web::Path<String>,

@@ -52,6 +52,64 @@ impl EventsPage {
             .map(|c| c.to_string())
             .unwrap_or_default()
     }
+    /// Each filter in use, with a link to the same listing without it.
+    fn active_filters(&self) -> Vec<(String, String)> {
+        let f = &self.filter;
+        let without = |clear: &dyn Fn(&mut EventFilter)| {
+            let mut other = f.clone();
+            clear(&mut other);
+            let qs = other.query_string(1);
+            if qs.is_empty() {
+                "/events".to_owned()
+            } else {
+                format!("/events?{qs}")
+            }
+        };
+        let mut chips = Vec::new();
+        if let Some(city) = &self.city {
+            chips.push((format!("City: {}", city.name), without(&|o| o.city = None)));
+        }
+        if let Some(code) = f.country {
+            let name = self
+                .countries
+                .iter()
+                .find(|(c, _)| c == code.as_str())
+                .map_or(code.as_str(), |(_, n)| n.as_str());
+            chips.push((format!("Country: {name}"), without(&|o| o.country = None)));
+        }
+        if let Some(field) = f.field {
+            chips.push((
+                format!("Field: {}", field.label()),
+                without(&|o| o.field = None),
+            ));
+        }
+        if let Some(kind) = f.kind {
+            chips.push((
+                format!("Kind: {}", kind.label()),
+                without(&|o| o.kind = None),
+            ));
+        }
+        if let Some(from) = f.from {
+            chips.push((
+                format!("From: {}", from.format("%-d %b %Y")),
+                without(&|o| o.from = None),
+            ));
+        }
+        if let Some(to) = f.to {
+            chips.push((
+                format!("To: {}", to.format("%-d %b %Y")),
+                without(&|o| o.to = None),
+            ));
+        }
+        if let Some(q) = &f.q {
+            chips.push((format!("Search: “{q}”"), without(&|o| o.q = None)));
+        }
+        if f.past {
+            chips.push(("Past events".to_owned(), without(&|o| o.past = false)));
+        }
+        chips
+    }
+
     fn toggle_past_url(&self) -> String {
         let mut other = self.filter.clone();
         other.past = !other.past;
