@@ -12,6 +12,9 @@ pub enum AppError {
     /// Something that does not exist: an unknown city, field, event or path.
     #[error("{0}")]
     NotFound(String),
+    /// A method the address does not accept; carries the value of the `Allow` header.
+    #[error("this address does not accept that method")]
+    MethodNotAllowed(&'static str),
     /// A request parameter that cannot be understood. `param` names it.
     #[error("{message}")]
     BadRequest { param: String, message: String },
@@ -35,6 +38,9 @@ impl AppError {
     fn public_message(&self) -> String {
         match self {
             AppError::NotFound(what) => what.clone(),
+            AppError::MethodNotAllowed(allow) => {
+                format!("This address can only be read ({allow}).")
+            }
             AppError::BadRequest { param, message } => {
                 format!("The parameter “{param}” is wrong: {message}.")
             }
@@ -93,6 +99,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,16 +113,19 @@ impl ResponseError for AppError {
             status: status.as_u16(),
             heading: match self {
                 AppError::NotFound(_) => "Page not found",
+                AppError::MethodNotAllowed(_) => "Method not allowed",
                 AppError::BadRequest { .. } => "That request could not be understood",
                 AppError::Internal(_) => "Something went wrong",
             },
             message: self.public_message(),
         };
+        let mut response = HttpResponse::build(status);
+        if let AppError::MethodNotAllowed(allow) = self {
+            response.insert_header((actix_web::http::header::ALLOW, *allow));
+        }
         match page.render() {
-            Ok(html) => HttpResponse::build(status)
-                .content_type(ContentType::html())
-                .body(html),
-            Err(_) => HttpResponse::build(status)
+            Ok(html) => response.content_type(ContentType::html()).body(html),
+            Err(_) => response
                 .content_type(ContentType::plaintext())
                 .body(self.public_message()),
         }

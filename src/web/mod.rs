@@ -84,21 +84,34 @@ impl AppState {
 }
 
 /// GET, and HEAD for the same resource (link checkers and `curl -I` use it); actix
-/// sends no body for HEAD.
-fn read() -> actix_web::Route {
-    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+/// sends no body for HEAD. Any other method on a known address is a 405 with `Allow`.
+fn readable<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(handler),
+        )
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed("GET, HEAD"))
+        }))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(params::query_config())
-        .route("/", read().to(pages::home::home))
-        .route("/healthz", read().to(pages::health::healthz))
-        .route("/cities", read().to(pages::cities::list_cities))
-        .route("/cities/{slug}", read().to(pages::cities::show_city))
-        .route("/fields/{slug}", read().to(pages::fields::show_field))
-        .route("/events", read().to(pages::events::list_events))
-        .route("/events/{id}", read().to(pages::events::show_event))
-        .route("/static/{file}", read().to(assets::serve_asset))
+        .service(readable("/", pages::home::home))
+        .service(readable("/healthz", pages::health::healthz))
+        .service(readable("/cities", pages::cities::list_cities))
+        .service(readable("/cities/{slug}", pages::cities::show_city))
+        .service(readable("/fields/{slug}", pages::fields::show_field))
+        .service(readable("/events", pages::events::list_events))
+        .service(readable("/events/{id}", pages::events::show_event))
+        .service(readable("/static/{file}", assets::serve_asset))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found(
                 "There is nothing at this address.",

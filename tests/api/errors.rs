@@ -179,3 +179,24 @@ async fn head_requests_are_answered_without_a_body() {
         assert!(res.body().await.unwrap().is_empty(), "{path}");
     }
 }
+
+#[actix_web::test]
+async fn other_methods_on_a_page_are_refused_with_405_and_allow() {
+    let app = spawn_app().await;
+    for path in ["/", "/events", "/events/1", "/cities/krakow"] {
+        for method in [
+            awc::http::Method::POST,
+            awc::http::Method::PUT,
+            awc::http::Method::DELETE,
+        ] {
+            let res = app
+                .client
+                .request(method.clone(), format!("{}{}", app.address, path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 405, "{method} {path}");
+            assert_eq!(res.headers().get("allow").unwrap(), "GET, HEAD");
+        }
+    }
+}
