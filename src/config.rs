@@ -78,7 +78,11 @@ pub struct ServeArgs {
     pub bind: String,
 
     /// On an empty events table, generate sample events first.
-    #[arg(long, env = "CREATIVE_CALENDAR_DEMO")]
+    #[arg(
+        long,
+        env = "CREATIVE_CALENDAR_DEMO",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub demo: bool,
 
     /// The site's public address, used in links that leave the site (feeds, JSON-LD).
