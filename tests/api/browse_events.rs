@@ -101,6 +101,7 @@ async fn filters_combine_and_stay_in_the_form() {
         .get("/events?country=FR&kind=festival&from=2026-12-01&to=2026-12-31&q=lumi")
         .await;
     assert_eq!(res.event_titles(), ["Fête des Lumières"]);
+    assert_eq!(res.text("h1"), "Festival events in France");
     let html = res.html();
     let value = |sel: &str| {
         let s = scraper::Selector::parse(sel).unwrap();

@@ -158,7 +158,13 @@ pub async fn list_events(
             Ok((city, City::countries(conn)?, cities, result))
         })
         .await?;
-    let heading = listing_heading(&filter, city.as_ref());
+    let country_name = filter.country.and_then(|code| {
+        countries
+            .iter()
+            .find(|(c, _)| c == code.as_str())
+            .map(|(_, name)| name.clone())
+    });
+    let heading = listing_heading(&filter, city.as_ref(), country_name.as_deref());
     let pager = Pager::new(&result, |p| format!("/events?{}", filter.query_string(p)));
     render(&EventsPage {
         section: "events",
@@ -173,7 +179,7 @@ pub async fn list_events(
 }
 
 /// "Past Music events in Kraków", "Upcoming events".
-fn listing_heading(filter: &EventFilter, city: Option<&City>) -> String {
+fn listing_heading(filter: &EventFilter, city: Option<&City>, country: Option<&str>) -> String {
     let mut heading = String::from(if filter.past {
         "Past"
     } else if filter.from.is_some() || filter.to.is_some() {
@@ -195,9 +201,9 @@ fn listing_heading(filter: &EventFilter, city: Option<&City>) -> String {
     if let Some(city) = city {
         heading.push_str(" in ");
         heading.push_str(&city.name);
-    } else if let Some(country) = filter.country {
+    } else if let Some(country) = country {
         heading.push_str(" in ");
-        heading.push_str(country.as_str());
+        heading.push_str(country);
     }
     let heading = heading.trim().to_owned();
     let mut chars = heading.chars();
