@@ -231,6 +231,16 @@ impl EventFilter {
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
     }
 
+    /// The `/events` address of these filters at `page`.
+    pub fn url(&self, page: u32) -> String {
+        let qs = self.query_string(page);
+        if qs.is_empty() {
+            "/events".to_owned()
+        } else {
+            format!("/events?{qs}")
+        }
+    }
+
     /// Whether any filter narrows the listing.
     pub fn is_filtered(&self) -> bool {
         self.city.is_some()

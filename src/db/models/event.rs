@@ -140,7 +140,7 @@ impl NewEvent {
 
     /// Inserts many rows in statements of `chunk` rows; the caller owns the transaction.
     pub fn insert_all(conn: &mut SqliteConnection, rows: &[NewEvent]) -> QueryResult<usize> {
-        // 28 bound values a row; SQLite allows 32,766 per statement.
+        // 27 bound values a row; SQLite allows 32,766 per statement.
         const ROWS_PER_STATEMENT: usize = 1_000;
         let mut inserted = 0;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {

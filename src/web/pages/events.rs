@@ -19,6 +19,8 @@ pub struct EventsPage {
     pub filter: EventFilter,
     pub city: Option<City>,
     pub countries: Vec<(String, String)>,
+    /// The name of the country filtered on.
+    pub country_name: Option<String>,
     /// (slug, "Name, Country") for the city filter.
     pub cities: Vec<(String, String)>,
     pub events: Vec<EventCard>,
@@ -58,23 +60,13 @@ impl EventsPage {
         let without = |clear: &dyn Fn(&mut EventFilter)| {
             let mut other = f.clone();
             clear(&mut other);
-            let qs = other.query_string(1);
-            if qs.is_empty() {
-                "/events".to_owned()
-            } else {
-                format!("/events?{qs}")
-            }
+            other.url(1)
         };
         let mut chips = Vec::new();
         if let Some(city) = &self.city {
             chips.push((format!("City: {}", city.name), without(&|o| o.city = None)));
         }
-        if let Some(code) = f.country {
-            let name = self
-                .countries
-                .iter()
-                .find(|(c, _)| c == code.as_str())
-                .map_or(code.as_str(), |(_, n)| n.as_str());
+        if let Some(name) = &self.country_name {
             chips.push((format!("Country: {name}"), without(&|o| o.country = None)));
         }
         if let Some(field) = f.field {
@@ -113,7 +105,7 @@ impl EventsPage {
     fn toggle_past_url(&self) -> String {
         let mut other = self.filter.clone();
         other.past = !other.past;
-        format!("/events?{}", other.query_string(1))
+        other.url(1)
     }
 }
 
@@ -165,7 +157,7 @@ pub async fn list_events(
             .map(|(_, name)| name.clone())
     });
     let heading = listing_heading(&filter, city.as_ref(), country_name.as_deref());
-    let pager = Pager::new(&result, |p| format!("/events?{}", filter.query_string(p)));
+    let pager = Pager::new(&result, |p| filter.url(p));
     render(&EventsPage {
         section: "events",
         events: EventCard::list(&result.events, now),
@@ -173,6 +165,7 @@ pub async fn list_events(
         heading,
         city,
         countries,
+        country_name,
         cities,
         filter,
     })
