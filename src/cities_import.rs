@@ -94,6 +94,9 @@ impl fmt::Display for ImportReport {
 
 /// Reads and checks every row; returns all the problems at once.
 pub fn parse_csv(text: &str) -> Result<Vec<CityRecord>, ImportError> {
+    // The csv reader counts a CRLF row's line from the LF left over by the row before,
+    // one too few; with plain LFs the line numbers it reports are the ones an editor shows.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -390,6 +393,18 @@ mod tests {
         assert!(err.errors[2].message.contains("latitude"));
         assert!(err.errors[3].message.contains("Europe/Faro"));
         assert!(err.errors[4].message.contains("columns"));
+    }
+
+    #[test]
+    fn a_spreadsheet_export_with_a_bom_crlf_and_quotes_is_read() {
+        let text = "\u{feff}name,country,country_code,field,year,latitude,longitude,timezone\r\n\
+                    \"Kraków\",\"Poland\",PL,Literature,2013,50.0614,19.9366,Europe/Warsaw\r\n\
+                    \"Santa Fe, NM\",United States,US,Crafts and Folk Art,2005,35.687,-105.9378,America/Denver\r\n";
+        let records = parse_csv(text).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].name, "Kraków");
+        assert_eq!(records[1].name, "Santa Fe, NM");
+        assert_eq!((records[0].line, records[1].line), (2, 3));
     }
 
     #[test]
