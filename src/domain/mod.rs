@@ -11,6 +11,20 @@ mod status;
 mod text;
 mod when;
 
+/// Shorthands for dates in the domain's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::{NaiveDate, NaiveDateTime};
+
+    pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    pub fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        date(y, m, d).and_hms_opt(h, min, 0).unwrap()
+    }
+}
+
 pub use city::{CountryCode, TimeZoneName};
 pub use event::EventDraft;
 pub use field::CreativeField;

@@ -212,15 +212,8 @@ pub fn start_of_day(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::testing::{at, date};
     use chrono_tz::{Asia, Europe, Pacific};
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
-        date(y, m, d).and_hms_opt(h, min, 0).unwrap()
-    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

@@ -178,15 +178,8 @@ fn abbreviation(tz: Tz, at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::testing::{at, date};
     use chrono_tz::{America, Asia, Europe};
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
-        date(y, m, d).and_hms_opt(h, min, 0).unwrap()
-    }
 
     #[test]
     fn an_evening_in_lisbon_names_its_zone() {

@@ -102,17 +102,9 @@ async fn filters_combine_and_stay_in_the_form() {
         .await;
     assert_eq!(res.event_titles(), ["Fête des Lumières"]);
     assert_eq!(res.text("h1"), "Festival events in France");
-    let html = res.html();
-    let value = |sel: &str| {
-        let s = scraper::Selector::parse(sel).unwrap();
-        html.select(&s)
-            .next()
-            .and_then(|e| e.value().attr("value"))
-            .map(str::to_owned)
-    };
-    assert_eq!(value("#f-q").as_deref(), Some("lumi"));
-    assert_eq!(value("#f-from").as_deref(), Some("2026-12-01"));
-    assert_eq!(value("#f-to").as_deref(), Some("2026-12-31"));
+    assert_eq!(res.attr("#f-q", "value"), "lumi");
+    assert_eq!(res.attr("#f-from", "value"), "2026-12-01");
+    assert_eq!(res.attr("#f-to", "value"), "2026-12-31");
     assert_eq!(res.text("#f-country option[selected]"), "France");
     assert_eq!(res.text("#f-kind option[selected]"), "Festival");
 
@@ -143,15 +135,7 @@ async fn pages_split_long_listings_and_keep_the_filters() {
     let first = app.get("/events?city=braga").await;
     assert_eq!(first.event_titles().len(), 5);
     assert_eq!(first.text(".pager-status"), "Page 1 of 3");
-    let next = first.html();
-    let next_href = next
-        .select(&scraper::Selector::parse(".pager a[rel=next]").unwrap())
-        .next()
-        .unwrap()
-        .value()
-        .attr("href")
-        .unwrap()
-        .to_owned();
+    let next_href = first.attr(".pager a[rel=next]", "href");
     assert_eq!(next_href, "/events?city=braga&page=2");
 
     let third = app.get("/events?city=braga&page=3").await;

@@ -105,15 +105,7 @@ async fn every_response_carries_the_security_headers() {
 async fn the_stylesheet_is_served_with_a_hashed_url_and_cached_for_a_year() {
     let app = spawn_app().await;
     let home = app.get("/").await;
-    let html = home.html();
-    let href = html
-        .select(&scraper::Selector::parse(r#"link[rel=stylesheet]"#).unwrap())
-        .next()
-        .unwrap()
-        .value()
-        .attr("href")
-        .unwrap()
-        .to_owned();
+    let href = home.attr("link[rel=stylesheet]", "href");
     assert!(
         href.starts_with("/static/style.") && href.ends_with(".css"),
         "{href}"

@@ -4,18 +4,6 @@ use creative_calendar::domain::{EventKind, EventStatus};
 
 use crate::helpers::spawn_app;
 
-fn json_ld(body: &str) -> serde_json::Value {
-    let html = scraper::Html::parse_document(body);
-    let sel = scraper::Selector::parse(r#"script[type="application/ld+json"]"#).unwrap();
-    let text: String = html
-        .select(&sel)
-        .next()
-        .expect("a JSON-LD block")
-        .text()
-        .collect();
-    serde_json::from_str(&text).expect("JSON-LD parses")
-}
-
 #[actix_web::test]
 async fn an_event_page_shows_everything_a_visitor_needs() {
     let app = spawn_app().await;
@@ -49,7 +37,7 @@ async fn an_event_page_shows_everything_a_visitor_needs() {
     assert_eq!(res.text(".description a"), "https://example.org/fado");
     assert!(res.texts(".banner").is_empty());
 
-    let ld = json_ld(&res.body);
+    let ld = res.json_ld();
     assert_eq!(ld["@type"], "Event");
     assert_eq!(ld["name"], "Fado ao Vivo");
     assert_eq!(ld["startDate"], "2026-12-12T19:00:00+00:00");
@@ -70,7 +58,7 @@ async fn a_summer_event_in_portugal_carries_the_summer_offset() {
     let app = spawn_app().await;
     let e = app.event("braga").timed("2027-07-01 21:00", None).insert();
     let res = app.get(&format!("/events/{}", e.id)).await;
-    let ld = json_ld(&res.body);
+    let ld = res.json_ld();
     assert_eq!(ld["startDate"], "2027-07-01T21:00:00+01:00");
     // No end given: the documented default of two hours.
     assert_eq!(ld["endDate"], "2027-07-01T23:00:00+01:00");
@@ -89,7 +77,7 @@ async fn an_all_day_festival_reads_as_a_range_of_dates() {
         .insert();
     let res = app.get(&format!("/events/{}", e.id)).await;
     assert_eq!(res.text(".event-facts dd"), "12–14 Dec 2026");
-    let ld = json_ld(&res.body);
+    let ld = res.json_ld();
     assert_eq!(ld["startDate"], "2026-12-12");
     assert_eq!(ld["endDate"], "2026-12-14");
 }
@@ -102,13 +90,13 @@ async fn cancelled_and_postponed_events_say_so() {
     let res = app.get(&format!("/events/{}", cancelled.id)).await;
     assert!(res.text(".banner-cancelled").starts_with("Cancelled."));
     assert_eq!(
-        json_ld(&res.body)["eventStatus"],
+        res.json_ld()["eventStatus"],
         "https://schema.org/EventCancelled"
     );
     let res = app.get(&format!("/events/{}", postponed.id)).await;
     assert!(res.text(".banner-postponed").starts_with("Postponed."));
     assert_eq!(
-        json_ld(&res.body)["eventStatus"],
+        res.json_ld()["eventStatus"],
         "https://schema.org/EventPostponed"
     );
 }
@@ -133,7 +121,7 @@ async fn hostile_text_is_shown_as_text() {
     );
     // The JSON-LD still parses and holds the exact title.
     assert_eq!(
-        json_ld(&res.body)["name"],
+        res.json_ld()["name"],
         r#""><img src=x onerror=alert(1)></script>"#
     );
 }

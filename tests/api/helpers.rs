@@ -61,6 +61,35 @@ impl Response {
             .unwrap_or_else(|| panic!("nothing matches {selector:?} in:\n{}", self.body))
     }
 
+    /// The value of `attribute` on the first element matching `selector`.
+    pub fn attr(&self, selector: &str, attribute: &str) -> String {
+        let html = self.html();
+        let sel = Selector::parse(selector).unwrap();
+        let element = html
+            .select(&sel)
+            .next()
+            .unwrap_or_else(|| panic!("nothing matches {selector:?}"));
+        element
+            .value()
+            .attr(attribute)
+            .unwrap_or_else(|| panic!("{selector:?} has no {attribute}"))
+            .to_owned()
+    }
+
+    /// The page's schema.org JSON-LD block, parsed.
+    pub fn json_ld(&self) -> serde_json::Value {
+        let text: String = {
+            let html = self.html();
+            let sel = Selector::parse(r#"script[type="application/ld+json"]"#).unwrap();
+            html.select(&sel)
+                .next()
+                .expect("a JSON-LD block")
+                .text()
+                .collect()
+        };
+        serde_json::from_str(&text).expect("JSON-LD parses")
+    }
+
     /// The event titles a listing shows, in order.
     pub fn event_titles(&self) -> Vec<String> {
         self.texts(".event-list .event-title")

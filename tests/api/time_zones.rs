@@ -4,18 +4,6 @@ use creative_calendar::domain::EventKind;
 
 use crate::helpers::{spawn_app, spawn_app_at};
 
-fn json_ld(body: &str) -> serde_json::Value {
-    let html = scraper::Html::parse_document(body);
-    let sel = scraper::Selector::parse(r#"script[type="application/ld+json"]"#).unwrap();
-    let text: String = html
-        .select(&sel)
-        .next()
-        .expect("a JSON-LD block")
-        .text()
-        .collect();
-    serde_json::from_str(&text).expect("JSON-LD parses")
-}
-
 #[actix_web::test]
 async fn an_event_on_the_day_paris_springs_forward_keeps_its_local_times() {
     let app = spawn_app_at("2026-03-01T12:00:00Z".parse().unwrap()).await;
@@ -42,7 +30,7 @@ async fn an_event_on_the_day_paris_springs_forward_keeps_its_local_times() {
         page.text(".event-facts dd"),
         "Sun 29 Mar 2026, 01:30–03:30 (Lyon time, CET/CEST)"
     );
-    let ld = json_ld(&page.body);
+    let ld = page.json_ld();
     assert_eq!(ld["startDate"], "2026-03-29T01:30:00+01:00");
     assert_eq!(ld["endDate"], "2026-03-29T03:30:00+02:00");
 }
@@ -71,7 +59,7 @@ async fn kathmandu_events_carry_their_quarter_hour_offset() {
         .map(|t| t.value().attr("datetime").unwrap().to_owned())
         .collect();
     assert_eq!(times, ["2026-12-12T18:00+05:45", "2026-12-12T20:00+05:45"]);
-    let ld = json_ld(&page.body);
+    let ld = page.json_ld();
     assert_eq!(ld["startDate"], "2026-12-12T18:00:00+05:45");
     assert_eq!(ld["endDate"], "2026-12-12T20:00:00+05:45");
 }
@@ -105,10 +93,7 @@ async fn an_auckland_morning_that_is_the_previous_day_in_utc_is_listed_on_its_lo
         page.text(".event-facts dd"),
         "Sat 12 Dec 2026, 10:00–14:00 (Auckland time, NZDT)"
     );
-    assert_eq!(
-        json_ld(&page.body)["startDate"],
-        "2026-12-12T10:00:00+13:00"
-    );
+    assert_eq!(page.json_ld()["startDate"], "2026-12-12T10:00:00+13:00");
 }
 
 #[actix_web::test]

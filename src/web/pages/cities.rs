@@ -37,12 +37,12 @@ pub struct CitiesPage {
 }
 
 impl CitiesPage {
-    fn is_field(&self, field: &CreativeField) -> bool {
-        self.selected_field == Some(*field)
+    fn selected_field_slug(&self) -> &str {
+        self.selected_field.map_or("", |f| f.slug())
     }
 
-    fn is_country(&self, code: &str) -> bool {
-        self.selected_country.as_deref() == Some(code)
+    fn selected_country_code(&self) -> &str {
+        self.selected_country.as_deref().unwrap_or_default()
     }
 }
 

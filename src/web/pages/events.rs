@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{EventCard, Pager, render};
 use crate::db::models::{City, CityFilter, Event, EventQuery, EventWithCity, Window};
-use crate::domain::{CreativeField, EventKind, EventSchedule, EventStatus, When};
+use crate::domain::{EventKind, EventSchedule, EventStatus, When};
 use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::params::{EventFilter, EventsParams};
@@ -29,14 +29,14 @@ pub struct EventsPage {
 }
 
 impl EventsPage {
-    fn is_field(&self, f: &CreativeField) -> bool {
-        self.filter.field == Some(*f)
+    fn selected_field_slug(&self) -> &str {
+        self.filter.field.map_or("", |f| f.slug())
     }
     fn is_kind(&self, k: &EventKind) -> bool {
         self.filter.kind == Some(*k)
     }
-    fn is_country(&self, code: &str) -> bool {
-        self.filter.country.is_some_and(|c| c.as_str() == code)
+    fn selected_country_code(&self) -> &str {
+        self.filter.country.as_ref().map_or("", |c| c.as_str())
     }
     fn date_from_input(&self) -> String {
         self.filter.from.map(|d| d.to_string()).unwrap_or_default()
