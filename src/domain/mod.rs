@@ -53,6 +53,11 @@ macro_rules! slug_enum {
                 match self { $($name::$variant => $slug),+ }
             }
 
+            /// Every slug, comma-separated, for messages that list the choices.
+            pub fn slugs() -> String {
+                Self::ALL.iter().map(|v| v.slug()).collect::<Vec<_>>().join(", ")
+            }
+
             /// The English label shown to people.
             pub fn label(self) -> &'static str {
                 match self { $($name::$variant => $label),+ }

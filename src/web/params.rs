@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CountryCode, CreativeField, EventKind, Slug};
+use crate::domain::{CountryCode, CreativeField, EventKind, Slug, UnknownValue};
 use crate::error::AppError;
 
 /// The deepest page a listing serves; beyond it, narrow the filters.
@@ -92,6 +92,33 @@ fn parse_date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, A
     }
 }
 
+/// Parses one of a closed set of slugs; a bad value is a 400 that lists the choices.
+pub fn parse_choice<T>(
+    value: &Option<String>,
+    name: &str,
+    what: &str,
+    parse: fn(&str) -> Result<T, UnknownValue>,
+    choices: fn() -> String,
+) -> Result<Option<T>, AppError> {
+    given(value)
+        .map(|v| {
+            parse(v).map_err(|_| {
+                AppError::bad_request(
+                    name,
+                    format!("“{}” is not {what}; use one of {}", short(v), choices()),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Parses `country`, an ISO 3166 code in either case.
+pub fn parse_country(value: &Option<String>) -> Result<Option<CountryCode>, AppError> {
+    given(value)
+        .map(|v| CountryCode::parse(v).map_err(|e| AppError::bad_request("country", e.to_string())))
+        .transpose()
+}
+
 /// Echoes a bad value back safely shortened.
 fn short(value: &str) -> String {
     let mut s: String = value.chars().take(40).collect();
@@ -112,47 +139,21 @@ impl TryFrom<&EventsParams> for EventFilter {
                 })
             })
             .transpose()?;
-        let country = given(&p.country)
-            .map(|v| {
-                CountryCode::parse(v).map_err(|e| AppError::bad_request("country", e.to_string()))
-            })
-            .transpose()?;
-        let field = given(&p.field)
-            .map(|v| {
-                CreativeField::parse(v).map_err(|_| {
-                    AppError::bad_request(
-                        "field",
-                        format!(
-                            "“{}” is not a creative field; use one of {}",
-                            short(v),
-                            CreativeField::ALL
-                                .iter()
-                                .map(|f| f.slug())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    )
-                })
-            })
-            .transpose()?;
-        let kind = given(&p.kind)
-            .map(|v| {
-                EventKind::parse(v).map_err(|_| {
-                    AppError::bad_request(
-                        "kind",
-                        format!(
-                            "“{}” is not a kind of event; use one of {}",
-                            short(v),
-                            EventKind::ALL
-                                .iter()
-                                .map(|k| k.slug())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    )
-                })
-            })
-            .transpose()?;
+        let country = parse_country(&p.country)?;
+        let field = parse_choice(
+            &p.field,
+            "field",
+            "a creative field",
+            CreativeField::parse,
+            CreativeField::slugs,
+        )?;
+        let kind = parse_choice(
+            &p.kind,
+            "kind",
+            "a kind of event",
+            EventKind::parse,
+            EventKind::slugs,
+        )?;
         let from = parse_date("from", &p.from)?;
         let to = parse_date("to", &p.to)?;
         if let (Some(from), Some(to)) = (from, to)

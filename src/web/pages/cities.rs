@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use super::{EventCard, Pager, paged, render};
 use crate::db::models::{City, CityFilter, EventQuery, Window};
-use crate::domain::{CountryCode, CreativeField, zone_label};
+use crate::domain::{CreativeField, zone_label};
 use crate::error::AppError;
 use crate::web::AppState;
-use crate::web::params::{PageParams, parse_page};
+use crate::web::params::{PageParams, parse_choice, parse_country, parse_page};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct CitiesParams {
@@ -50,22 +50,14 @@ pub async fn list_cities(
     state: web::Data<AppState>,
     params: web::Query<CitiesParams>,
 ) -> Result<Html, AppError> {
-    let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let field = given(&params.field)
-        .map(|v| {
-            CreativeField::parse(&v).map_err(|e| AppError::bad_request("field", e.to_string()))
-        })
-        .transpose()?;
-    let country = given(&params.country)
-        .map(|v| {
-            CountryCode::parse(&v).map_err(|e| AppError::bad_request("country", e.to_string()))
-        })
-        .transpose()?;
+    let field = parse_choice(
+        &params.field,
+        "field",
+        "a creative field",
+        CreativeField::parse,
+        CreativeField::slugs,
+    )?;
+    let country = parse_country(&params.country)?;
     let filter = CityFilter { field, country };
     let counts = state.upcoming_counts().await?;
     let (cities, countries) = state
