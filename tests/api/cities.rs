@@ -133,3 +133,19 @@ async fn an_unknown_city_is_a_404_page_in_the_site_layout() {
     let res = app.get("/cities/krakow?page=0").await;
     assert_eq!(res.status, 400);
 }
+
+#[actix_web::test]
+async fn cities_can_be_found_by_name_without_accents() {
+    let app = spawn_app().await;
+    let res = app.get("/cities?q=krakow").await;
+    assert_eq!(res.texts(".city-name"), ["Kraków"]);
+    assert_eq!(res.attr("#f-q", "value"), "krakow");
+    let res = app.get("/cities?q=SAO%20paulo").await;
+    assert_eq!(res.texts(".city-name"), ["São Paulo"]);
+    let by_country = app.get("/cities?q=nicaragua").await;
+    assert_eq!(by_country.texts(".city-name"), ["Granada"]);
+    let combined = app.get("/cities?q=granada&country=ES").await;
+    assert_eq!(combined.texts(".city-card").len(), 1);
+    let long = "x".repeat(201);
+    assert_eq!(app.get(&format!("/cities?q={long}")).await.status, 400);
+}

@@ -6,15 +6,18 @@ use serde::Deserialize;
 
 use super::{EventCard, Pager, paged, render};
 use crate::db::models::{City, CityFilter, EventQuery, Window};
+use crate::domain::clean_line;
 use crate::domain::{CreativeField, zone_label};
 use crate::error::AppError;
 use crate::web::AppState;
-use crate::web::params::{PageParams, parse_choice, parse_country, parse_page};
+use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct CitiesParams {
     pub field: Option<String>,
     pub country: Option<String>,
+    /// Part of a city's or country's name, accents optional ("krakow", "brasil").
+    pub q: Option<String>,
 }
 
 pub struct CityRow {
@@ -34,6 +37,7 @@ pub struct CitiesPage {
     pub countries: Vec<(String, String)>,
     pub selected_field: Option<CreativeField>,
     pub selected_country: Option<String>,
+    pub q: String,
 }
 
 impl CitiesPage {
@@ -58,6 +62,14 @@ pub async fn list_cities(
         CreativeField::slugs,
     )?;
     let country = parse_country(&params.country)?;
+    let q = params.q.as_deref().map(clean_line).unwrap_or_default();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::bad_request(
+            "q",
+            format!("the search text is at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let needle = fold(&q);
     let filter = CityFilter { field, country };
     let counts = state.upcoming_counts().await?;
     let (cities, countries) = state
@@ -67,6 +79,11 @@ pub async fn list_cities(
         section: "cities",
         cities: cities
             .into_iter()
+            .filter(|c| {
+                needle.is_empty()
+                    || fold(&c.name).contains(&needle)
+                    || fold(&c.country).contains(&needle)
+            })
             .map(|c| CityRow {
                 upcoming: counts.by_city.get(&c.id).copied().unwrap_or(0),
                 slug: c.slug.to_string(),
@@ -79,7 +96,13 @@ pub async fn list_cities(
         countries,
         selected_field: field,
         selected_country: country.map(|c| c.to_string()),
+        q,
     })
+}
+
+/// Lower-case ASCII, so that "krakow" finds "Kraków" and "sao paulo" finds "São Paulo".
+fn fold(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase()
 }
 
 #[derive(Template)]
