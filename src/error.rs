@@ -157,3 +157,54 @@ impl ResponseError for ApiError {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(response: HttpResponse) -> String {
+        let bytes = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn an_api_error_is_json_that_names_the_parameter() {
+        let error = ApiError(AppError::bad_request("from", "“2026-13-45” is not a date"));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/json"
+        );
+        let json: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {
+                "status": 400,
+                "parameter": "from",
+                "message": "The parameter “from” is wrong: “2026-13-45” is not a date.",
+            }})
+        );
+    }
+
+    #[actix_web::test]
+    async fn internal_details_never_reach_the_visitor() {
+        let error = AppError::Internal(anyhow::anyhow!("disk /var/secret is full"));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let html = body_of(response).await;
+        assert!(html.contains("Something went wrong"));
+        assert!(!html.contains("secret"));
+        let json =
+            body_of(ApiError(AppError::Internal(anyhow::anyhow!("secret"))).error_response()).await;
+        assert!(!json.contains("secret"));
+    }
+
+    #[test]
+    fn diesel_not_found_is_a_404() {
+        let error = AppError::from(diesel::result::Error::NotFound);
+        assert_eq!(error.status_code(), StatusCode::NOT_FOUND);
+    }
+}
