@@ -33,7 +33,7 @@ pub use schedule::{DEFAULT_DURATION, EventSchedule, Instants, ScheduleError};
 pub use slug::{Slug, SlugError};
 pub use status::{EventStatus, ModerationState};
 pub use text::{EventTitle, TextError, clean_line};
-pub use when::{TimeLabel, When, zone_label};
+pub use when::{TimeLabel, When, utc_offset_label, zone_label};
 
 /// Declares a closed set of values stored and shown as a slug, with a human label.
 /// Every enum in the domain that reaches a URL or a database column goes through this,

@@ -166,13 +166,19 @@ fn abbreviation(tz: Tz, at: DateTime<Utc>) -> String {
     let offset = tz.offset_from_utc_datetime(&at.naive_utc());
     match offset.abbreviation() {
         Some(abbr) if abbr.starts_with(|c: char| c.is_ascii_alphabetic()) => abbr.to_owned(),
-        _ => {
-            let seconds = offset.fix().local_minus_utc();
-            let sign = if seconds < 0 { '-' } else { '+' };
-            let minutes = seconds.abs() / 60;
-            format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-        }
+        _ => utc_offset_label(tz, at),
     }
+}
+
+/// "UTC+05:45", "UTC-03:00": the zone's offset from UTC at `at`.
+pub fn utc_offset_label(tz: Tz, at: DateTime<Utc>) -> String {
+    let seconds = tz
+        .offset_from_utc_datetime(&at.naive_utc())
+        .fix()
+        .local_minus_utc();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 use actix_web::web;
 use actix_web::web::Html;
 use askama::Template;
-use chrono::Offset;
 use serde::Deserialize;
 
 use super::{EventCard, Pager, paged, render};
 use crate::db::models::{City, CityFilter, EventQuery, Window};
 use crate::domain::clean_line;
-use crate::domain::{CreativeField, zone_label};
+use crate::domain::{CreativeField, utc_offset_label, zone_label};
 use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
@@ -165,15 +164,7 @@ pub async fn show_city(
             local.format("%a %-d %b, %H:%M"),
             zone_label(city.tz(), &city.name, now)
         ),
-        utc_offset: {
-            let secs = local.offset().fix().local_minus_utc();
-            format!(
-                "UTC{}{:02}:{:02}",
-                if secs < 0 { '-' } else { '+' },
-                secs.abs() / 3600,
-                secs.abs() % 3600 / 60
-            )
-        },
+        utc_offset: utc_offset_label(city.tz(), now),
         events: EventCard::list(&result.events, now),
         pager: Pager::new(&result, |p| paged(&base, p)),
         past_url: format!("/events?city={}&past=1", city.slug),

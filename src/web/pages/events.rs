@@ -143,11 +143,20 @@ pub async fn list_events(
                 per_page,
             }
             .run(conn, now)?;
-            let cities = City::list(conn, &CityFilter::default())?
+            let all = City::list(conn, &CityFilter::default())?;
+            // The country filter offers the countries of the cities, by name.
+            let countries: Vec<(String, String)> = all
+                .iter()
+                .map(|c| (c.country.clone(), c.country_code.to_string()))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|(name, code)| (code, name))
+                .collect();
+            let cities = all
                 .into_iter()
                 .map(|c| (c.slug.to_string(), format!("{}, {}", c.name, c.country)))
                 .collect();
-            Ok((city, City::countries(conn)?, cities, result))
+            Ok((city, countries, cities, result))
         })
         .await?;
     let country_name = filter.country.and_then(|code| {

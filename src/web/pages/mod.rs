@@ -11,7 +11,7 @@ use actix_web::web::Html;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-use crate::db::models::{COUNT_CAP, EventPage, EventWithCity};
+use crate::db::models::{EventPage, EventWithCity};
 use crate::domain::{CreativeField, EventKind, EventStatus, When};
 use crate::error::AppError;
 
@@ -71,6 +71,8 @@ pub struct Pager {
     pub page: u32,
     pub page_count: u32,
     pub total: i64,
+    /// Counting stopped at the cap; `total` is a lower bound.
+    pub capped: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
@@ -82,6 +84,7 @@ impl Pager {
             page: result.page,
             page_count,
             total: result.total,
+            capped: result.is_capped(),
             prev: (result.page > 1).then(|| url(result.page.min(page_count + 1) - 1)),
             next: (result.page < page_count).then(|| url(result.page + 1)),
         }
@@ -89,8 +92,8 @@ impl Pager {
 
     /// "1 event", "42 events", or "more than 10,000 events" when counting stopped.
     pub fn total_text(&self) -> String {
-        if self.total >= COUNT_CAP {
-            format!("More than {} events", thousands(COUNT_CAP))
+        if self.capped {
+            format!("More than {} events", thousands(self.total))
         } else if self.total == 1 {
             "1 event".to_owned()
         } else {
@@ -128,6 +131,7 @@ pub fn thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::models::COUNT_CAP;
 
     #[test]
     fn thousands_are_grouped() {
