@@ -92,7 +92,14 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CREATIVE_CALENDAR_WORKERS")]
     pub workers: Option<usize>,
+
+    /// The most events one `.ics` feed holds (the soonest are kept).
+    #[arg(long, env = "CREATIVE_CALENDAR_FEED_MAX_EVENTS", default_value_t = DEFAULT_FEED_MAX_EVENTS)]
+    pub feed_max_events: usize,
 }
+
+/// Enough for the network feed of a busy year; a feed this size is ~80 MB.
+pub const DEFAULT_FEED_MAX_EVENTS: usize = 100_000;
 
 /// Everything the application needs to start. Built from the command line in `main`,
 /// by hand in tests; passed into [`crate::startup::Application::build`], never global.
@@ -111,6 +118,10 @@ pub struct Config {
     pub page_size: u32,
     /// How long the per-city and per-field counts of upcoming events are reused.
     pub counts_ttl: std::time::Duration,
+    /// The most events one `.ics` feed holds.
+    pub feed_max_events: usize,
+    /// Memory for built feeds kept between polls.
+    pub feed_cache_bytes: usize,
     pub clock: Clock,
 }
 
@@ -127,6 +138,8 @@ impl Config {
             demo_seed: None,
             page_size: 20,
             counts_ttl: std::time::Duration::from_secs(60),
+            feed_max_events: DEFAULT_FEED_MAX_EVENTS,
+            feed_cache_bytes: 128 * 1024 * 1024,
             clock: Clock::System,
         }
     }
@@ -137,6 +150,7 @@ impl Config {
             config.public_url = url.trim_end_matches('/').to_owned();
         }
         config.workers = args.workers;
+        config.feed_max_events = args.feed_max_events;
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }

@@ -35,7 +35,7 @@ impl AppError {
         }
     }
 
-    fn public_message(&self) -> String {
+    pub(crate) fn public_message(&self) -> String {
         match self {
             AppError::NotFound(what) => what.clone(),
             AppError::MethodNotAllowed(allow) => {
@@ -50,7 +50,7 @@ impl AppError {
         }
     }
 
-    fn log(&self) {
+    pub(crate) fn log(&self) {
         if let AppError::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
         }

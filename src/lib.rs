@@ -7,5 +7,6 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod ical;
 pub mod startup;
 pub mod web;

@@ -19,6 +19,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    data_revision (id) {
+        id -> Integer,
+        revision -> BigInt,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Integer,
         uid -> Text,
@@ -53,4 +60,4 @@ diesel::table! {
 
 diesel::joinable!(events -> cities (city_id));
 
-diesel::allow_tables_to_appear_in_same_query!(cities, events,);
+diesel::allow_tables_to_appear_in_same_query!(cities, data_revision, events,);

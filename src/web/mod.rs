@@ -1,10 +1,12 @@
 //! HTTP: routes, shared state, and the headers every response carries.
 
 pub mod assets;
+pub mod feeds;
 pub mod pages;
 pub mod params;
 pub mod text;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,10 @@ pub struct AppState {
     pub clock: Clock,
     pub page_size: u32,
     pub public_url: String,
+    /// The most events one feed holds.
+    pub feed_max_events: usize,
+    pub feeds: feeds::FeedCache,
+    feeds_clock: AtomicU64,
     counts: CountsCache,
 }
 
@@ -42,11 +48,19 @@ impl AppState {
             clock: config.clock,
             page_size: config.page_size.max(1),
             public_url: config.public_url.clone(),
+            feed_max_events: config.feed_max_events.max(1),
+            feeds: feeds::FeedCache::new(config.feed_cache_bytes),
+            feeds_clock: AtomicU64::new(0),
             counts: CountsCache {
                 ttl: config.counts_ttl,
                 slot: Mutex::new(None),
             },
         }
+    }
+
+    /// A counter that orders feed cache uses, for evicting the least recently used.
+    pub fn feeds_tick(&self) -> u64 {
+        self.feeds_clock.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Upcoming events per city and per field, from the cache when it is fresh.
@@ -106,11 +120,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(params::query_config())
         .service(readable("/", pages::home::home))
         .service(readable("/healthz", pages::health::healthz))
+        .service(readable("/calendar.ics", feeds::network_calendar))
         .service(readable("/cities", pages::cities::list_cities))
         .service(readable("/cities/{slug}", pages::cities::show_city))
+        .service(readable(
+            "/cities/{slug}/calendar.ics",
+            feeds::city_calendar,
+        ))
         .service(readable("/fields/{slug}", pages::fields::show_field))
+        .service(readable(
+            "/fields/{slug}/calendar.ics",
+            feeds::field_calendar,
+        ))
         .service(readable("/events", pages::events::list_events))
+        .service(readable("/events.ics", feeds::filtered_calendar))
         .service(readable("/events/{id}", pages::events::show_event))
+        .service(readable("/events/{id}/calendar.ics", feeds::event_calendar))
         .service(readable("/static/{file}", assets::serve_asset))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found(

@@ -1,13 +1,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::{count_star, max, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
 use super::{City, fts_query, like_pattern};
-use crate::db::schema::{cities, events};
+use crate::db::schema::{cities, data_revision, events};
 use crate::domain::{
     CountryCode, CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, ModerationState,
     ScheduleError, TimeZoneName,
@@ -403,6 +403,123 @@ impl EventQuery {
     }
 }
 
+/// A feed's events, in start order.
+#[derive(Debug, Clone)]
+pub struct FeedEvents {
+    pub events: Vec<EventWithCity>,
+    /// More events matched than the feed may hold; the latest were left out.
+    pub truncated: bool,
+}
+
+impl EventQuery {
+    /// Every published event a feed holds: what the listing with the same filters shows
+    /// across all its pages, and, without dates, also the events that ended after
+    /// `window_start`, so that a subscribed calendar keeps the recent past. In start order,
+    /// at most `limit`.
+    pub fn feed(
+        &self,
+        conn: &mut SqliteConnection,
+        window_start: DateTime<Utc>,
+        limit: usize,
+    ) -> QueryResult<FeedEvents> {
+        let mut events = self
+            .filtered(window_start.naive_utc(), Slice::All)
+            .select(Event::as_select())
+            .order((events::starts_at.asc(), events::id.asc()))
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+            .load(conn)?;
+        let truncated = events.len() > limit;
+        events.truncate(limit);
+        Ok(FeedEvents {
+            events: with_cities(conn, events)?,
+            truncated,
+        })
+    }
+
+    /// The latest end among the events the feed window has already left behind, if any:
+    /// that event left the feed at the first midnight (UTC) thirty days after it, which
+    /// the feed's Last-Modified must not predate.
+    pub fn last_left_window(
+        &self,
+        conn: &mut SqliteConnection,
+        window_start: DateTime<Utc>,
+    ) -> QueryResult<Option<DateTime<Utc>>> {
+        if self.window.past || self.window.has_dates() {
+            return Ok(None);
+        }
+        let mut before = self.clone();
+        before.window.past = true;
+        let latest: Option<NaiveDateTime> = before
+            .filtered(window_start.naive_utc(), Slice::All)
+            .select(max(events::ends_at))
+            .first(conn)?;
+        Ok(latest.map(|t| t.and_utc()))
+    }
+}
+
+/// A number that changes whenever any event or city changes (kept by triggers; see
+/// the `data_revision` migration). Feeds are cached against it.
+pub fn data_revision(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    data_revision::table
+        .select(data_revision::revision)
+        .first(conn)
+}
+
+/// New values for an event's details. Options are written as NULL when `None`.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+struct EventChangeset {
+    city_id: i32,
+    kind: &'static str,
+    field: &'static str,
+    title: String,
+    description: String,
+    venue_name: String,
+    venue_address: String,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    all_day: bool,
+    start_date: NaiveDate,
+    start_time: Option<NaiveTime>,
+    end_date: NaiveDate,
+    end_time: Option<NaiveTime>,
+    timezone: &'static str,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    url: Option<String>,
+    price: Option<String>,
+    is_free: bool,
+    organizer_name: Option<String>,
+    status: &'static str,
+    sequence: i32,
+    updated_at: NaiveDateTime,
+}
+
+/// Why an event could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum EventChangeError {
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Whether a change moves the event for a calendar: its time, place, title or status.
+/// Those raise `SEQUENCE` (RFC 5545 3.8.7.4), which tells clients that already hold the
+/// event to take the new version; a corrected description only touches LAST-MODIFIED.
+fn is_significant(old: &Event, new: &EventChangeset) -> bool {
+    old.starts_at != new.starts_at
+        || old.ends_at != new.ends_at
+        || old.all_day != new.all_day
+        || old.city_id != new.city_id
+        || old.title != new.title
+        || old.venue_name != new.venue_name
+        || old.venue_address != new.venue_address
+        || old.latitude != new.latitude
+        || old.longitude != new.longitude
+        || old.status.slug() != new.status
+}
+
 /// Pairs events with their cities in one query for the whole page.
 fn with_cities(conn: &mut SqliteConnection, events: Vec<Event>) -> QueryResult<Vec<EventWithCity>> {
     let ids: Vec<i32> = events.iter().map(|e| e.city_id).collect();
@@ -434,6 +551,83 @@ impl Event {
             .filter(events::id.eq(id))
             .filter(events::moderation.eq(ModerationState::Published.slug()))
             .select(EventWithCity::as_select())
+            .first(conn)
+    }
+
+    /// Replaces the details of event `id` with `draft`, in `city`. The UID and the
+    /// moderation state stay; `updated_at` becomes `now`, and `SEQUENCE` goes up when the
+    /// change is one a calendar must show.
+    pub fn update_from_draft(
+        conn: &mut SqliteConnection,
+        id: i32,
+        draft: &EventDraft,
+        city: &City,
+        now: DateTime<Utc>,
+    ) -> Result<Event, EventChangeError> {
+        let new = NewEvent::from_draft(draft, city, ModerationState::Pending, now)?;
+        conn.transaction(|conn| {
+            let old: Event = events::table
+                .find(id)
+                .select(Event::as_select())
+                .first(conn)?;
+            let mut change = EventChangeset {
+                city_id: new.city_id,
+                kind: new.kind,
+                field: new.field,
+                title: new.title,
+                description: new.description,
+                venue_name: new.venue_name,
+                venue_address: new.venue_address,
+                latitude: new.latitude,
+                longitude: new.longitude,
+                all_day: new.all_day,
+                start_date: new.start_date,
+                start_time: new.start_time,
+                end_date: new.end_date,
+                end_time: new.end_time,
+                timezone: new.timezone,
+                starts_at: new.starts_at,
+                ends_at: new.ends_at,
+                url: new.url,
+                price: new.price,
+                is_free: new.is_free,
+                organizer_name: new.organizer_name,
+                status: new.status,
+                sequence: old.sequence,
+                updated_at: new.updated_at,
+            };
+            if is_significant(&old, &change) {
+                change.sequence = old.sequence.saturating_add(1);
+            }
+            Ok(diesel::update(events::table.find(id))
+                .set(&change)
+                .returning(Event::as_returning())
+                .get_result(conn)?)
+        })
+    }
+
+    /// Marks event `id` scheduled, postponed or cancelled. A change of status raises
+    /// `SEQUENCE`; setting the status it already has changes nothing.
+    pub fn set_status(
+        conn: &mut SqliteConnection,
+        id: i32,
+        status: EventStatus,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Event> {
+        diesel::update(
+            events::table
+                .find(id)
+                .filter(events::status.ne(status.slug())),
+        )
+        .set((
+            events::status.eq(status.slug()),
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+        events::table
+            .find(id)
+            .select(Event::as_select())
             .first(conn)
     }
 

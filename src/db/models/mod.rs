@@ -5,7 +5,8 @@ mod event;
 
 pub use city::{City, CityFilter, NewCity};
 pub use event::{
-    COUNT_CAP, Event, EventPage, EventQuery, EventWithCity, NewEvent, UpcomingCounts, Window,
+    COUNT_CAP, Event, EventChangeError, EventPage, EventQuery, EventWithCity, FeedEvents, NewEvent,
+    UpcomingCounts, Window, data_revision,
 };
 
 /// Turns a text search into a LIKE pattern that matches it literally: `%` and `_`

@@ -119,30 +119,8 @@ pub async fn list_events(
     let f = filter.clone();
     let (city, countries, cities, result) = state
         .db(move |conn| {
-            let city = f
-                .city
-                .as_ref()
-                .map(|slug| {
-                    City::find_by_slug(conn, slug.as_str()).map_err(|_| {
-                        AppError::bad_request("city", format!("no city has the slug “{slug}”"))
-                    })
-                })
-                .transpose()?;
-            let result = EventQuery {
-                city_id: city.as_ref().map(|c| c.id),
-                country: f.country,
-                field: f.field,
-                kind: f.kind,
-                text: f.q.clone(),
-                window: Window {
-                    from: f.from,
-                    to: f.to,
-                    past: f.past,
-                },
-                page: f.page,
-                per_page,
-            }
-            .run(conn, now)?;
+            let city = filter_city(conn, &f)?;
+            let result = event_query(&f, city.as_ref(), per_page).run(conn, now)?;
             let all = City::list(conn, &CityFilter::default())?;
             // The country filter offers the countries of the cities, by name.
             let countries: Vec<(String, String)> = all
@@ -180,15 +158,63 @@ pub async fn list_events(
     })
 }
 
+/// The city a filter names; an unknown slug is a bad parameter, not a missing page.
+pub(crate) fn filter_city(
+    conn: &mut diesel::SqliteConnection,
+    filter: &EventFilter,
+) -> Result<Option<City>, AppError> {
+    filter
+        .city
+        .as_ref()
+        .map(|slug| {
+            City::find_by_slug(conn, slug.as_str()).map_err(|e| match e {
+                diesel::result::Error::NotFound => {
+                    AppError::bad_request("city", format!("no city has the slug “{slug}”"))
+                }
+                other => other.into(),
+            })
+        })
+        .transpose()
+}
+
+/// The query behind a listing (and behind the feed of the same filters).
+pub(crate) fn event_query(filter: &EventFilter, city: Option<&City>, per_page: u32) -> EventQuery {
+    EventQuery {
+        city_id: city.map(|c| c.id),
+        country: filter.country,
+        field: filter.field,
+        kind: filter.kind,
+        text: filter.q.clone(),
+        window: Window {
+            from: filter.from,
+            to: filter.to,
+            past: filter.past,
+        },
+        page: filter.page,
+        per_page,
+    }
+}
+
 /// "Past Music events in Kraków", "Upcoming events".
 fn listing_heading(filter: &EventFilter, city: Option<&City>, country: Option<&str>) -> String {
-    let mut heading = String::from(if filter.past {
+    let prefix = if filter.past {
         "Past"
     } else if filter.from.is_some() || filter.to.is_some() {
         ""
     } else {
         "Upcoming"
-    });
+    };
+    filter_heading(prefix, filter, city, country)
+}
+
+/// A heading for what a filter selects: "{prefix} Music events in Kraków".
+pub(crate) fn filter_heading(
+    prefix: &str,
+    filter: &EventFilter,
+    city: Option<&City>,
+    country: Option<&str>,
+) -> String {
+    let mut heading = String::from(prefix);
     if let Some(field) = filter.field {
         heading.push(' ');
         heading.push_str(field.label());

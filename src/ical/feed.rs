@@ -1,0 +1,268 @@
+//! A feed: calendar properties, one VTIMEZONE per zone used, one VEVENT per event.
+//!
+//! The output is a pure function of its input: `DTSTAMP` is the event's last change,
+//! not the time of the request, so an unchanged feed is byte-for-byte the same and its
+//! ETag is stable.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
+use chrono_tz::Tz;
+use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventLike, Property};
+
+use super::timezone::{write_vtimezone, year_span};
+use super::writer::ContentWriter;
+use crate::db::models::EventWithCity;
+use crate::domain::{EventSchedule, EventStatus};
+
+/// Our `PRODID` (RFC 5545 3.7.3).
+pub const PRODID: &str = "-//Creative Cities Calendar//creative-calendar//EN";
+
+/// How often clients should poll (RFC 7986 `REFRESH-INTERVAL`, and Microsoft's
+/// `X-PUBLISHED-TTL`). Google ignores both and polls every several hours regardless.
+pub const REFRESH_INTERVAL: &str = "PT4H";
+
+/// The order VEVENT properties are written in; the rest follow alphabetically.
+const EVENT_ORDER: &[&str] = &[
+    "UID",
+    "DTSTAMP",
+    "SEQUENCE",
+    "CREATED",
+    "LAST-MODIFIED",
+    "DTSTART",
+    "DTEND",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+    "GEO",
+    "URL",
+    "STATUS",
+    "TRANSP",
+];
+
+/// What a feed is about.
+#[derive(Debug, Clone)]
+pub struct CalendarInfo {
+    /// `NAME` and `X-WR-CALNAME`: "Kraków — Creative Cities Calendar".
+    pub name: String,
+    /// `DESCRIPTION` and `X-WR-CALDESC`.
+    pub description: String,
+    /// The web page that lists the same events (`URL`).
+    pub page_url: String,
+}
+
+/// The site's address, for event page URLs.
+#[derive(Debug, Clone)]
+pub struct Site<'a> {
+    pub public_url: &'a str,
+}
+
+impl Site<'_> {
+    pub fn event_url(&self, id: i32) -> String {
+        format!("{}/events/{id}", self.public_url)
+    }
+}
+
+/// Renders a whole VCALENDAR.
+pub fn render(info: &CalendarInfo, site: &Site<'_>, events: &[EventWithCity]) -> String {
+    let mut w = ContentWriter::with_capacity(1_024 + events.len() * 1_100);
+    w.begin("VCALENDAR");
+    w.raw("VERSION", "2.0");
+    w.text("PRODID", PRODID);
+    w.raw("CALSCALE", "GREGORIAN");
+    w.raw("METHOD", "PUBLISH");
+    w.text("NAME", &info.name);
+    w.text("X-WR-CALNAME", &info.name);
+    w.text("DESCRIPTION", &info.description);
+    w.text("X-WR-CALDESC", &info.description);
+    w.raw("URL", &uri(&info.page_url));
+    w.line(
+        "REFRESH-INTERVAL",
+        &[("VALUE", "DURATION")],
+        REFRESH_INTERVAL,
+    );
+    w.raw("X-PUBLISHED-TTL", REFRESH_INTERVAL);
+
+    // Zones of timed events only: all-day events are dates and name no zone.
+    let mut zones: BTreeMap<&'static str, (Tz, Vec<chrono::NaiveDate>)> = BTreeMap::new();
+    for row in events.iter().filter(|r| !r.event.all_day) {
+        let tz = row.event.timezone.tz();
+        let entry = zones.entry(tz.name()).or_insert((tz, Vec::new()));
+        entry.1.push(row.event.start_date);
+        entry.1.push(row.event.end_date);
+    }
+    for (tz, dates) in zones.values() {
+        if let Some((first, last)) = year_span(dates.iter().copied()) {
+            // One year more than the events need: clients and checkers look a year or so
+            // ahead of the last event, and a zone must not stop short of what they read.
+            write_vtimezone(&mut w, *tz, first, last.saturating_add(1));
+        }
+    }
+    for row in events {
+        w.component(&vevent(row, site), EVENT_ORDER);
+    }
+    w.end("VCALENDAR");
+    w.finish()
+}
+
+/// One event as a VEVENT, built with the `icalendar` crate.
+fn vevent(row: &EventWithCity, site: &Site<'_>) -> icalendar::Event {
+    let e = &row.event;
+    let page_url = site.event_url(e.id);
+    let changed = e.updated_at.and_utc();
+    let mut ev = icalendar::Event::new();
+    ev.uid(&e.uid)
+        .timestamp(changed)
+        .sequence(u32::try_from(e.sequence).unwrap_or(0))
+        .created(e.created_at.and_utc())
+        .last_modified(changed)
+        .summary(&summary(row))
+        .description(&description(row, &page_url))
+        .location(&location(row))
+        .url(&uri(&page_url))
+        .status(match e.status {
+            EventStatus::Scheduled => icalendar::EventStatus::Confirmed,
+            EventStatus::Postponed => icalendar::EventStatus::Tentative,
+            EventStatus::Cancelled => icalendar::EventStatus::Cancelled,
+        })
+        .categories([e.kind.label(), e.field.label()])
+        // A public listing, not the subscriber's own appointments: it must not mark
+        // them busy.
+        .append_property(Property::new("TRANSP", "TRANSPARENT"));
+    if let (Some(lat), Some(lon)) = (e.latitude, e.longitude) {
+        ev.append_property(Property::new("GEO", format!("{lat:.6};{lon:.6}")));
+    }
+    match e.schedule() {
+        // DTEND of an all-day event is the day after the last day (RFC 5545 3.6.1):
+        // the crate's `all_day()` would write the first day twice.
+        EventSchedule::AllDay { first, last } => {
+            ev.starts(first);
+            ev.ends(last.succ_opt().unwrap_or(last));
+        }
+        EventSchedule::Timed { .. } => {
+            let tz = e.timezone.tz();
+            ev.starts(zoned(tz, e.starts_at_utc()));
+            ev.ends(zoned(tz, e.ends_at_utc()));
+        }
+    }
+    ev.done()
+}
+
+/// A local time with its zone, as calendars expect. A local time that occurs twice (the
+/// hour repeated when clocks go back) is read as its first occurrence (RFC 5545 3.3.5);
+/// when the instant is the second one, it is written in UTC instead, which is exact.
+fn zoned(tz: Tz, at: DateTime<Utc>) -> DatePerhapsTime {
+    let local = at.with_timezone(&tz).naive_local();
+    let first_reading = match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
+        LocalResult::None => None,
+    };
+    if first_reading == Some(at) {
+        DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone {
+            date_time: local,
+            tzid: tz.name().to_owned(),
+        })
+    } else {
+        DatePerhapsTime::DateTime(CalendarDateTime::Utc(at))
+    }
+}
+
+/// The title; a cancelled or postponed event says so first, for the clients that show
+/// no `STATUS` (Google shows none in subscribed calendars).
+fn summary(row: &EventWithCity) -> String {
+    let title = &row.event.title;
+    match row.event.status {
+        EventStatus::Scheduled => title.clone(),
+        EventStatus::Postponed => format!("Postponed: {title}"),
+        EventStatus::Cancelled => format!("Cancelled: {title}"),
+    }
+}
+
+/// Plain text: the description, what a visitor needs to know, then the event's page.
+fn description(row: &EventWithCity, page_url: &str) -> String {
+    let e = &row.event;
+    let mut text = String::new();
+    match e.status {
+        EventStatus::Cancelled => text.push_str("This event has been cancelled.\n\n"),
+        EventStatus::Postponed => {
+            text.push_str("This event has been postponed; new dates are not known yet.\n\n")
+        }
+        EventStatus::Scheduled => {}
+    }
+    let body = e.description.trim();
+    if !body.is_empty() {
+        text.push_str(body);
+        text.push_str("\n\n");
+    }
+    if e.is_free {
+        text.push_str("Free.\n");
+    } else if let Some(price) = e.price.as_deref().filter(|p| !p.trim().is_empty()) {
+        text.push_str(&format!("Price: {}\n", price.trim()));
+    }
+    if let Some(organizer) = e.organizer_name.as_deref().filter(|o| !o.trim().is_empty()) {
+        text.push_str(&format!("Organised by {}\n", organizer.trim()));
+    }
+    if let Some(url) = e.url.as_deref() {
+        text.push_str(&format!("Website: {url}\n"));
+    }
+    text.push_str(page_url);
+    text
+}
+
+/// "Venue, address, city, country", without empty parts.
+fn location(row: &EventWithCity) -> String {
+    let e = &row.event;
+    [
+        e.venue_name.trim(),
+        e.venue_address.trim(),
+        row.city.name.as_str(),
+        row.city.country.as_str(),
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// A URI value is not TEXT and is not escaped; characters a URI cannot hold are
+/// percent-encoded so that no value can break the line or the property.
+fn uri(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        if c.is_ascii_graphic() && c != '"' {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// The exclusive end of the feed's window: events that ended before this are left
+/// out. Midnight UTC thirty days ago, so that the window moves once a day and a feed
+/// stays the same between changes.
+pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc() - Duration::days(30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_cannot_carry_spaces_quotes_or_line_breaks() {
+        assert_eq!(
+            uri("https://x.org/a b\"c\r\nd/é"),
+            "https://x.org/a%20b%22c%0D%0Ad/%C3%A9"
+        );
+    }
+
+    #[test]
+    fn the_window_starts_at_midnight_utc_thirty_days_back() {
+        let now: DateTime<Utc> = "2026-11-28T12:00:00Z".parse().unwrap();
+        assert_eq!(window_start(now).to_rfc3339(), "2026-10-29T00:00:00+00:00");
+    }
+}

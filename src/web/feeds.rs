@@ -1,0 +1,561 @@
+//! The `.ics` feeds: the network, a city, a field, any `/events` filter, one event.
+//!
+//! A calendar app polls a feed for as long as it is subscribed, so an unchanged feed must
+//! cost next to nothing. Each built feed is kept in memory with the data revision it was
+//! built from (see the `data_revision` migration) and the day it was built on (the window
+//! moves at midnight UTC). A poll reads that revision, one primary-key row, and answers
+//! `304` or the kept bytes; only a change rebuilds the feed. The ETag is a hash of the
+//! bytes, so a change elsewhere in the network leaves this feed's ETag as it was.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    self, CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType,
+    EntityTag, HttpDate, IfModifiedSince, IfNoneMatch,
+};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use diesel::SqliteConnection;
+
+use crate::db::models::{City, Event, EventQuery, FeedEvents, Window, data_revision};
+use crate::domain::{CreativeField, Slug};
+use crate::error::AppError;
+use crate::ical::{self, CalendarInfo, Site};
+use crate::web::AppState;
+use crate::web::pages::events::{event_query, filter_city, filter_heading};
+use crate::web::params::{EventFilter, EventsParams};
+
+/// How long shared caches may serve a feed without asking again. Short next to the
+/// refresh interval clients are told, so that a cancellation travels within the hour.
+const MAX_AGE: u32 = 15 * 60;
+
+/// The site's name, in every calendar's name.
+pub const SITE_NAME: &str = "Creative Cities Calendar";
+
+/// Which feed a request asks for.
+#[derive(Debug, Clone)]
+enum FeedSpec {
+    Network,
+    City(String),
+    Field(CreativeField),
+    Filtered(EventFilter),
+    Event(i32),
+}
+
+impl FeedSpec {
+    /// The cache key: one per distinct feed.
+    fn key(&self) -> String {
+        match self {
+            FeedSpec::Network => "network".to_owned(),
+            FeedSpec::City(slug) => format!("city:{slug}"),
+            FeedSpec::Field(field) => format!("field:{}", field.slug()),
+            FeedSpec::Filtered(filter) => format!("events:{}", filter.query_string(1)),
+            FeedSpec::Event(id) => format!("event:{id}"),
+        }
+    }
+}
+
+/// A built feed and its validators.
+#[derive(Debug, Clone)]
+struct BuiltFeed {
+    etag: EntityTag,
+    last_modified: SystemTime,
+    body: Bytes,
+    /// The single event's title, for its download's file name.
+    filename: Option<String>,
+}
+
+/// Built feeds, with the revision and day each was built for.
+pub struct FeedCache {
+    max_bytes: usize,
+    entries: Mutex<HashMap<String, CacheEntry>>,
+}
+
+struct CacheEntry {
+    revision: i64,
+    day: NaiveDate,
+    feed: BuiltFeed,
+    last_used: u64,
+}
+
+/// Feeds kept at most; past it, the least recently used goes.
+const CACHE_ENTRIES: usize = 512;
+
+impl FeedCache {
+    pub fn new(max_bytes: usize) -> FeedCache {
+        FeedCache {
+            max_bytes,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &str, revision: i64, day: NaiveDate, tick: u64) -> Option<BuiltFeed> {
+        let mut entries = self.entries.lock().ok()?;
+        let entry = entries.get_mut(key)?;
+        if entry.revision != revision || entry.day != day {
+            return None;
+        }
+        entry.last_used = tick;
+        Some(entry.feed.clone())
+    }
+
+    fn put(&self, key: String, revision: i64, day: NaiveDate, feed: BuiltFeed, tick: u64) {
+        // One feed larger than the whole budget is rebuilt on each full request; a 304
+        // still needs nothing but its ETag, so that much is kept.
+        let feed = if feed.body.len() > self.max_bytes {
+            BuiltFeed {
+                body: Bytes::new(),
+                ..feed
+            }
+        } else {
+            feed
+        };
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        entries.insert(
+            key,
+            CacheEntry {
+                revision,
+                day,
+                feed,
+                last_used: tick,
+            },
+        );
+        loop {
+            let bytes: usize = entries.values().map(|e| e.feed.body.len()).sum();
+            if bytes <= self.max_bytes && entries.len() <= CACHE_ENTRIES {
+                break;
+            }
+            let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            entries.remove(&oldest);
+        }
+    }
+}
+
+/// Feed errors are short plain text: a calendar app shows the body, if anything, as is.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct FeedError(#[from] pub AppError);
+
+impl ResponseError for FeedError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("{}\n", self.0.public_message()))
+    }
+}
+
+type FeedResult = Result<HttpResponse, FeedError>;
+
+/// `/calendar.ics`: the whole network.
+pub async fn network_calendar(state: web::Data<AppState>, req: HttpRequest) -> FeedResult {
+    serve(&state, &req, FeedSpec::Network).await
+}
+
+/// `/cities/{slug}/calendar.ics`.
+pub async fn city_calendar(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> FeedResult {
+    let slug = Slug::parse(&slug).map_err(|_| unknown_city(&slug))?;
+    serve(&state, &req, FeedSpec::City(slug.to_string())).await
+}
+
+/// `/fields/{slug}/calendar.ics`.
+pub async fn field_calendar(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> FeedResult {
+    let field = CreativeField::parse(&slug).map_err(|_| {
+        AppError::not_found(format!(
+            "There is no creative field called “{}”. The fields are: {}.",
+            short(&slug),
+            CreativeField::slugs()
+        ))
+    })?;
+    serve(&state, &req, FeedSpec::Field(field)).await
+}
+
+/// `/events.ics?…`: the filters of `/events`, all pages of them.
+pub async fn filtered_calendar(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    params: web::Query<EventsParams>,
+) -> FeedResult {
+    let mut filter = EventFilter::try_from(&params.into_inner())?;
+    if filter.past {
+        return Err(AppError::bad_request(
+            "past",
+            "a feed holds upcoming events and those of the last 30 days; \
+             use from and to for other dates",
+        )
+        .into());
+    }
+    // A feed is every page at once.
+    filter.page = 1;
+    serve(&state, &req, FeedSpec::Filtered(filter)).await
+}
+
+/// `/events/{id}/calendar.ics`: one event, for "add to calendar".
+pub async fn event_calendar(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> FeedResult {
+    let id: i32 = id.parse().map_err(|_| no_event())?;
+    serve(&state, &req, FeedSpec::Event(id)).await
+}
+
+fn no_event() -> AppError {
+    AppError::not_found("There is no event at this address.")
+}
+
+fn unknown_city(slug: &str) -> AppError {
+    AppError::not_found(format!("No city has the slug “{}”.", short(slug)))
+}
+
+fn short(value: &str) -> String {
+    value.chars().take(60).collect()
+}
+
+async fn serve(state: &AppState, req: &HttpRequest, spec: FeedSpec) -> FeedResult {
+    let now = state.clock.now();
+    let day = now.date_naive();
+    let key = spec.key();
+    let revision = state.db(|conn| Ok(data_revision(conn)?)).await?;
+    let tick = state.feeds_tick();
+    let cached = state.feeds.get(&key, revision, day, tick);
+    let feed = match cached {
+        Some(feed) if is_not_modified(req, &feed) || !feed.body.is_empty() => feed,
+        _ => {
+            let feed = build(state, spec, now).await?;
+            state.feeds.put(key, revision, day, feed.clone(), tick);
+            feed
+        }
+    };
+    let mut response = if is_not_modified(req, &feed) {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header(header::ETag(feed.etag.clone()))
+        .insert_header(header::LastModified(HttpDate::from(feed.last_modified)))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(MAX_AGE),
+        ]));
+    if let Some(name) = &feed.filename {
+        response.insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(name.clone())],
+        });
+    }
+    if is_not_modified(req, &feed) {
+        return Ok(response.finish());
+    }
+    Ok(response
+        .content_type("text/calendar; charset=utf-8")
+        .body(feed.body))
+}
+
+/// RFC 9110 13.1: `If-None-Match` (weak comparison) decides when present; otherwise
+/// `If-Modified-Since`, to the second.
+fn is_not_modified(req: &HttpRequest, feed: &BuiltFeed) -> bool {
+    if req.headers().contains_key(header::IF_NONE_MATCH) {
+        return match header::Header::parse(req) {
+            Ok(IfNoneMatch::Any) => true,
+            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&feed.etag)),
+            Err(_) => false,
+        };
+    }
+    match <IfModifiedSince as header::Header>::parse(req) {
+        Ok(IfModifiedSince(since)) => {
+            let since = SystemTime::from(since);
+            feed.last_modified <= since
+        }
+        Err(_) => false,
+    }
+}
+
+/// What a feed is made of, read in one go.
+struct FeedData {
+    info: CalendarInfo,
+    events: FeedEvents,
+    /// Latest change to anything shown, including the feed's own city.
+    changed: Option<DateTime<Utc>>,
+    filename: Option<String>,
+}
+
+async fn build(
+    state: &AppState,
+    spec: FeedSpec,
+    now: DateTime<Utc>,
+) -> Result<BuiltFeed, AppError> {
+    let public_url = state.public_url.clone();
+    let limit = state.feed_max_events;
+    let data = state
+        .db(move |conn| load(conn, &spec, now, &public_url, limit))
+        .await?;
+    let site = Site {
+        public_url: &state.public_url,
+    };
+    let body = ical::render(&data.info, &site, &data.events.events);
+    let last_modified = data
+        .changed
+        .map(|t| t.min(now))
+        .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
+    Ok(BuiltFeed {
+        etag: EntityTag::new_strong(content_tag(body.as_bytes())),
+        // HTTP dates have whole seconds; a fraction would make If-Modified-Since miss.
+        last_modified: whole_seconds(last_modified),
+        body: Bytes::from(body),
+        filename: data.filename,
+    })
+}
+
+fn whole_seconds(t: SystemTime) -> SystemTime {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// A strong validator from the bytes themselves: length and 64-bit FNV-1a.
+fn content_tag(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:x}-{hash:016x}", bytes.len())
+}
+
+fn load(
+    conn: &mut SqliteConnection,
+    spec: &FeedSpec,
+    now: DateTime<Utc>,
+    public_url: &str,
+    limit: usize,
+) -> Result<FeedData, AppError> {
+    let window_start = ical::window_start(now);
+    let everything = EventQuery {
+        window: Window::default(),
+        ..EventQuery::default()
+    };
+    let (info, query, feed_city, filename) = match spec {
+        FeedSpec::Network => (
+            CalendarInfo {
+                name: SITE_NAME.to_owned(),
+                description: "Festivals, exhibitions, workshops, performances and more in the \
+                              cities of the UNESCO Creative Cities Network."
+                    .to_owned(),
+                page_url: format!("{public_url}/events"),
+            },
+            Some(everything),
+            None,
+            None,
+        ),
+        FeedSpec::City(slug) => {
+            let city = City::find_by_slug(conn, slug).map_err(|e| match e {
+                diesel::result::Error::NotFound => unknown_city(slug),
+                other => other.into(),
+            })?;
+            let query = EventQuery {
+                city_id: Some(city.id),
+                ..everything
+            };
+            (
+                CalendarInfo {
+                    name: format!("{} — {SITE_NAME}", city.name),
+                    description: format!(
+                        "Events in {}, {}, UNESCO Creative City of {}.",
+                        city.name,
+                        city.country,
+                        city.field.label()
+                    ),
+                    page_url: format!("{public_url}/cities/{}", city.slug),
+                },
+                Some(query),
+                Some(city),
+                None,
+            )
+        }
+        FeedSpec::Field(field) => (
+            CalendarInfo {
+                name: format!("{} — {SITE_NAME}", field.label()),
+                description: format!(
+                    "{} events across the UNESCO Creative Cities Network.",
+                    field.label()
+                ),
+                page_url: format!("{public_url}/fields/{}", field.slug()),
+            },
+            Some(EventQuery {
+                field: Some(*field),
+                ..everything
+            }),
+            None,
+            None,
+        ),
+        FeedSpec::Filtered(filter) => {
+            let city = filter_city(conn, filter)?;
+            let country = match filter.country {
+                Some(code) => City::countries(conn)?
+                    .into_iter()
+                    .find(|(c, _)| c == code.as_str())
+                    .map(|(_, name)| name),
+                None => None,
+            };
+            let heading = filter_heading("", filter, city.as_ref(), country.as_deref());
+            let query = event_query(filter, city.as_ref(), 1);
+            (
+                CalendarInfo {
+                    name: format!("{heading} — {SITE_NAME}"),
+                    description: format!("{heading}, as listed at {public_url}{}", filter.url(1)),
+                    page_url: format!("{public_url}{}", filter.url(1)),
+                },
+                Some(query),
+                city,
+                None,
+            )
+        }
+        FeedSpec::Event(_) => (
+            CalendarInfo {
+                name: SITE_NAME.to_owned(),
+                description: String::new(),
+                page_url: String::new(),
+            },
+            None,
+            None,
+            None,
+        ),
+    };
+
+    let (info, events, filename, dropped) = match (spec, query) {
+        (FeedSpec::Event(id), _) => {
+            let row = Event::find_published(conn, *id).map_err(|e| match e {
+                diesel::result::Error::NotFound => no_event(),
+                other => other.into(),
+            })?;
+            let info = CalendarInfo {
+                name: format!("{} — {SITE_NAME}", row.event.title),
+                description: format!("{}, {}", row.event.title, row.city.name),
+                page_url: format!("{public_url}/events/{id}"),
+            };
+            let filename = download_name(&row.event.title, *id);
+            let events = FeedEvents {
+                events: vec![row],
+                truncated: false,
+            };
+            (info, events, Some(filename), None)
+        }
+        (_, Some(query)) => {
+            let events = query.feed(conn, window_start, limit)?;
+            let dropped = query.last_left_window(conn, window_start)?;
+            let mut info = info;
+            if events.truncated {
+                info.description.push_str(&format!(
+                    " This feed holds the first {limit} events only; \
+                     subscribe to a city or a field to see all of theirs."
+                ));
+            }
+            (info, events, filename, dropped)
+        }
+        (_, None) => (
+            info,
+            FeedEvents {
+                events: vec![],
+                truncated: false,
+            },
+            filename,
+            None,
+        ),
+    };
+
+    let changed = events
+        .events
+        .iter()
+        .flat_map(|r| [r.event.updated_at, r.city.updated_at])
+        .chain(feed_city.iter().map(|c| c.updated_at))
+        .max()
+        .map(|t| t.and_utc())
+        .into_iter()
+        .chain(dropped.map(left_window_at))
+        .max();
+    Ok(FeedData {
+        info,
+        events,
+        changed,
+        filename,
+    })
+}
+
+/// When an event that ended at `ended` left the feed window: the first midnight (UTC)
+/// at least thirty days later (see [`ical::window_start`]).
+fn left_window_at(ended: DateTime<Utc>) -> DateTime<Utc> {
+    let due = ended + chrono::Duration::days(30);
+    let midnight = due.date_naive().and_time(NaiveTime::MIN).and_utc();
+    if midnight == due {
+        due
+    } else {
+        midnight + chrono::Duration::days(1)
+    }
+}
+
+/// "jazz-night-in-braga.ics": the title's slug, or the id when the title has no
+/// letters to make one from.
+fn download_name(title: &str, id: i32) -> String {
+    let stem = match Slug::from_name(title) {
+        Ok(slug) => slug.as_str().chars().take(60).collect::<String>(),
+        Err(_) => format!("event-{id}"),
+    };
+    format!("{}.ics", stem.trim_end_matches('-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_leaves_the_window_at_the_first_midnight_thirty_days_on() {
+        let ended: DateTime<Utc> = "2026-10-01T18:00:00Z".parse().unwrap();
+        assert_eq!(
+            left_window_at(ended).to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        // Just before, it is still in; from then on it is out.
+        let before: DateTime<Utc> = "2026-10-31T23:59:59Z".parse().unwrap();
+        let after: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
+        assert!(ical::window_start(before) < ended);
+        assert!(ical::window_start(after) >= ended);
+        let midnight: DateTime<Utc> = "2026-10-02T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            left_window_at(midnight).to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn content_tags_differ_with_content() {
+        assert_ne!(content_tag(b"a"), content_tag(b"b"));
+        assert_eq!(content_tag(b""), "0-cbf29ce484222325");
+    }
+}
