@@ -209,13 +209,17 @@ fn description(row: &EventWithCity, page_url: &str) -> String {
     text
 }
 
-/// "Venue, address, city, country", without empty parts.
+/// "Venue, address, city, country", without empty parts, and without the city when
+/// the address already ends with it.
 fn location(row: &EventWithCity) -> String {
     let e = &row.event;
+    let address = e.venue_address.trim();
+    let city = row.city.name.as_str();
+    let names_city = address.to_lowercase().contains(&city.to_lowercase());
     [
         e.venue_name.trim(),
-        e.venue_address.trim(),
-        row.city.name.as_str(),
+        address,
+        if names_city { "" } else { city },
         row.city.country.as_str(),
     ]
     .into_iter()

@@ -125,6 +125,21 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
+    {
+        // The cities were loaded at the real time of the run; date them well before the
+        // test's clock, so that what a test asserts about Last-Modified is its own doing.
+        use creative_calendar::db::schema::cities;
+        use diesel::prelude::*;
+        let long_ago = local("2026-01-01 00:00");
+        let mut conn = pool.get().unwrap();
+        diesel::update(cities::table)
+            .set((
+                cities::created_at.eq(long_ago),
+                cities::updated_at.eq(long_ago),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -137,12 +152,27 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> Response {
-        let mut res = self
+        self.get_with(path, &[]).await
+    }
+
+    /// A GET with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.request(awc::http::Method::GET, path, headers).await
+    }
+
+    pub async fn request(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self
             .client
-            .get(format!("{}{}", self.address, path))
-            .send()
-            .await
-            .expect("the request is answered");
+            .request(method, format!("{}{}", self.address, path));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let mut res = req.send().await.expect("the request is answered");
         let body = res.body().limit(20_000_000).await.expect("a body");
         Response {
             status: res.status().as_u16(),

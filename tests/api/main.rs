@@ -9,5 +9,6 @@ mod cities_import;
 mod demo_data;
 mod errors;
 mod event_page;
+mod feeds;
 mod home_and_fields;
 mod time_zones;
