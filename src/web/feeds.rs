@@ -36,6 +36,11 @@ const MAX_AGE: u32 = 15 * 60;
 /// The site's name, in every calendar's name.
 pub const SITE_NAME: &str = "Creative Cities Calendar";
 
+/// "Kraków — Creative Cities Calendar": what calendar apps call a feed.
+pub fn calendar_name(subject: &str) -> String {
+    format!("{subject} — {SITE_NAME}")
+}
+
 /// Which feed a request asks for.
 #[derive(Debug, Clone)]
 enum FeedSpec {
@@ -385,7 +390,7 @@ fn load(
             };
             (
                 CalendarInfo {
-                    name: format!("{} — {SITE_NAME}", city.name),
+                    name: calendar_name(&city.name),
                     description: format!(
                         "Events in {}, {}, UNESCO Creative City of {}.",
                         city.name,
@@ -401,7 +406,7 @@ fn load(
         }
         FeedSpec::Field(field) => (
             CalendarInfo {
-                name: format!("{} — {SITE_NAME}", field.label()),
+                name: calendar_name(field.label()),
                 description: format!(
                     "{} events across the UNESCO Creative Cities Network.",
                     field.label()
@@ -428,7 +433,7 @@ fn load(
             let query = event_query(filter, city.as_ref(), 1);
             (
                 CalendarInfo {
-                    name: format!("{heading} — {SITE_NAME}"),
+                    name: calendar_name(&heading),
                     description: format!("{heading}, as listed at {public_url}{}", filter.url(1)),
                     page_url: format!("{public_url}{}", filter.url(1)),
                 },
@@ -456,7 +461,7 @@ fn load(
                 other => other.into(),
             })?;
             let info = CalendarInfo {
-                name: format!("{} — {SITE_NAME}", row.event.title),
+                name: calendar_name(&row.event.title),
                 description: format!("{}, {}", row.event.title, row.city.name),
                 page_url: format!("{public_url}/events/{id}"),
             };

@@ -1,6 +1,7 @@
 //! HTTP: routes, shared state, and the headers every response carries.
 
 pub mod assets;
+pub mod calendar_links;
 pub mod feeds;
 pub mod pages;
 pub mod params;

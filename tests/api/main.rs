@@ -4,6 +4,7 @@
 mod helpers;
 
 mod browse_events;
+mod calendar_links;
 mod cities;
 mod cities_import;
 mod demo_data;

@@ -9,6 +9,8 @@ use crate::domain::clean_line;
 use crate::domain::{CreativeField, utc_offset_label, zone_label};
 use crate::error::AppError;
 use crate::web::AppState;
+use crate::web::calendar_links::Subscription;
+use crate::web::feeds::calendar_name;
 use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,9 +116,14 @@ pub struct CityPage {
     pub events: Vec<EventCard>,
     pub pager: Pager,
     pub past_url: String,
+    pub subscription: Subscription,
 }
 
 impl CityPage {
+    fn subscribe_what(&self) -> String {
+        format!("the events in {}", self.city.name)
+    }
+
     /// "50.06° N, 19.94° E".
     fn coordinates(&self) -> String {
         let (lat, lon) = (self.city.latitude, self.city.longitude);
@@ -168,6 +175,11 @@ pub async fn show_city(
         events: EventCard::list(&result.events, now),
         pager: Pager::new(&result, |p| paged(&base, p)),
         past_url: format!("/events?city={}&past=1", city.slug),
+        subscription: Subscription::new(
+            &state.public_url,
+            &format!("/cities/{}/calendar.ics", city.slug),
+            &calendar_name(&city.name),
+        ),
         city,
     })
 }

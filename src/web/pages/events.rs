@@ -9,6 +9,8 @@ use crate::db::models::{City, CityFilter, Event, EventQuery, EventWithCity, Wind
 use crate::domain::{EventKind, EventSchedule, EventStatus, When};
 use crate::error::AppError;
 use crate::web::AppState;
+use crate::web::calendar_links::{AddToCalendar, Subscription};
+use crate::web::feeds::calendar_name;
 use crate::web::params::{EventFilter, EventsParams};
 use crate::web::text::{description_html, json_for_script};
 
@@ -26,6 +28,8 @@ pub struct EventsPage {
     pub events: Vec<EventCard>,
     pub pager: Pager,
     pub heading: String,
+    /// The feed of these filters; none for past events, which a feed does not hold.
+    pub subscription: Option<Subscription>,
 }
 
 impl EventsPage {
@@ -145,11 +149,25 @@ pub async fn list_events(
     });
     let heading = listing_heading(&filter, city.as_ref(), country_name.as_deref());
     let pager = Pager::new(&result, |p| filter.url(p));
+    let subscription = (!filter.past).then(|| {
+        let (path, name) = if filter.is_filtered() {
+            let qs = filter.query_string(1);
+            let subject = filter_heading("", &filter, city.as_ref(), country_name.as_deref());
+            (format!("/events.ics?{qs}"), calendar_name(&subject))
+        } else {
+            (
+                "/calendar.ics".to_owned(),
+                crate::web::feeds::SITE_NAME.to_owned(),
+            )
+        };
+        Subscription::new(&state.public_url, &path, &name)
+    });
     render(&EventsPage {
         section: "events",
         events: EventCard::list(&result.events, now),
         pager,
         heading,
+        subscription,
         city,
         countries,
         country_name,
@@ -252,6 +270,7 @@ pub struct EventShowPage {
     pub json_ld: String,
     pub on_now: bool,
     pub ended: bool,
+    pub add_to_calendar: AddToCalendar,
 }
 
 impl EventShowPage {
@@ -298,6 +317,7 @@ pub async fn show_event(
     let schedule = row.event.schedule();
     let page_url = format!("{}/events/{}", state.public_url, row.event.id);
     let json_ld = json_for_script(&json_ld(&row, &schedule, &page_url));
+    let add_to_calendar = AddToCalendar::new(&state.public_url, &row);
     let EventWithCity { event, city } = row;
     render(&EventShowPage {
         section: "events",
@@ -306,6 +326,7 @@ pub async fn show_event(
         on_now: event.is_on_at(now),
         ended: event.ends_at_utc() <= now,
         json_ld,
+        add_to_calendar,
         event,
         city,
     })

@@ -7,6 +7,8 @@ use crate::db::models::{City, CityFilter, EventQuery};
 use crate::domain::CreativeField;
 use crate::error::AppError;
 use crate::web::AppState;
+use crate::web::calendar_links::Subscription;
+use crate::web::feeds::calendar_name;
 use crate::web::params::{PageParams, parse_page};
 
 #[derive(Template)]
@@ -17,6 +19,13 @@ pub struct FieldPage {
     pub cities: Vec<City>,
     pub events: Vec<EventCard>,
     pub pager: Pager,
+    pub subscription: Subscription,
+}
+
+impl FieldPage {
+    fn subscribe_what(&self) -> String {
+        format!("{} events across the network", self.field.label())
+    }
 }
 
 pub async fn show_field(
@@ -55,5 +64,10 @@ pub async fn show_field(
         cities,
         events: EventCard::list(&result.events, now),
         pager: Pager::new(&result, |p| paged(&base, p)),
+        subscription: Subscription::new(
+            &state.public_url,
+            &format!("{base}/calendar.ics"),
+            &calendar_name(field.label()),
+        ),
     })
 }
