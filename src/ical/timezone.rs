@@ -25,25 +25,30 @@ pub struct Observance {
     pub daylight: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What decides a local time: the offset, and how much of it is summer time. A change of
+/// abbreviation alone moves no clock and is not a transition here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct State {
     offset: i32,
     dst: i64,
-    name: String,
 }
 
 fn state_at(tz: Tz, at: DateTime<Utc>) -> State {
     let offset = tz.offset_from_utc_datetime(&at.naive_utc());
-    let seconds = offset.fix().local_minus_utc();
     State {
-        offset: seconds,
+        offset: offset.fix().local_minus_utc(),
         dst: offset.dst_offset().num_seconds(),
-        // Zones without a letter abbreviation ("+0545") are named by their offset, as
-        // tzdata itself prints them.
-        name: offset
-            .abbreviation()
-            .map_or_else(|| format_offset(seconds), str::to_owned),
     }
+}
+
+/// The zone's abbreviation at `at`; zones without a letter abbreviation ("+0545") are
+/// named by their offset, as tzdata itself prints them.
+fn name_at(tz: Tz, at: DateTime<Utc>) -> String {
+    let offset = tz.offset_from_utc_datetime(&at.naive_utc());
+    offset.abbreviation().map_or_else(
+        || format_offset(offset.fix().local_minus_utc()),
+        str::to_owned,
+    )
 }
 
 /// The observances of `tz` from 1 January of `first_year` to the end of `last_year`:
@@ -59,11 +64,11 @@ pub fn observances(tz: Tz, first_year: i32, last_year: i32) -> Vec<Observance> {
         offset_from: initial.offset,
         offset_to: initial.offset,
         daylight: initial.dst > 0,
-        name: initial.name.clone(),
+        name: name_at(tz, start),
     }];
-    // Transitions are months apart; stepping by half a day and bisecting to the second
-    // finds every one without reading tzdata's internals.
-    let step = Duration::hours(12);
+    // Transitions are weeks or months apart; stepping by a day and bisecting to the
+    // second finds every one without reading tzdata's internals.
+    let step = Duration::days(1);
     let mut at = start;
     let mut state = initial;
     while at < end {
@@ -87,7 +92,7 @@ pub fn observances(tz: Tz, first_year: i32, last_year: i32) -> Vec<Observance> {
                 offset_from: state.offset,
                 offset_to: after.offset,
                 daylight: after.dst > 0,
-                name: after.name.clone(),
+                name: name_at(tz, hi),
             });
             // Continue from the transition: two changes within one step are not lost.
             at = hi;

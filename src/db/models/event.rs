@@ -522,7 +522,11 @@ fn is_significant(old: &Event, new: &EventChangeset) -> bool {
 
 /// Pairs events with their cities in one query for the whole page.
 fn with_cities(conn: &mut SqliteConnection, events: Vec<Event>) -> QueryResult<Vec<EventWithCity>> {
-    let ids: Vec<i32> = events.iter().map(|e| e.city_id).collect();
+    // Each city once: a feed of 100,000 events names only a few hundred cities, and
+    // SQLite refuses more than 32,766 bound values in one statement.
+    let mut ids: Vec<i32> = events.iter().map(|e| e.city_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let cities: HashMap<i32, City> = cities::table
         .filter(cities::id.eq_any(ids))
         .select(City::as_select())
