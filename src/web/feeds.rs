@@ -21,7 +21,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::SqliteConnection;
 
-use crate::db::models::{City, Event, EventQuery, FeedEvents, Window, data_revision};
+use crate::db::models::{City, Event, EventQuery, EventWithCity, FeedEvents, data_revision};
 use crate::domain::{CreativeField, Slug};
 use crate::error::AppError;
 use crate::ical::{self, CalendarInfo, Site};
@@ -256,7 +256,8 @@ async fn serve(state: &AppState, req: &HttpRequest, spec: FeedSpec) -> FeedResul
             feed
         }
     };
-    let mut response = if is_not_modified(req, &feed) {
+    let not_modified = is_not_modified(req, &feed);
+    let mut response = if not_modified {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
@@ -274,7 +275,7 @@ async fn serve(state: &AppState, req: &HttpRequest, spec: FeedSpec) -> FeedResul
             parameters: vec![DispositionParam::Filename(name.clone())],
         });
     }
-    if is_not_modified(req, &feed) {
+    if not_modified {
         return Ok(response.finish());
     }
     Ok(response
@@ -361,12 +362,9 @@ fn load(
     public_url: &str,
     limit: usize,
 ) -> Result<FeedData, AppError> {
-    let window_start = ical::window_start(now);
-    let everything = EventQuery {
-        window: Window::default(),
-        ..EventQuery::default()
-    };
-    let (info, query, feed_city, filename) = match spec {
+    let everything = EventQuery::default();
+    let (info, query, city) = match spec {
+        FeedSpec::Event(id) => return load_event(conn, *id, public_url),
         FeedSpec::Network => (
             CalendarInfo {
                 name: SITE_NAME.to_owned(),
@@ -375,8 +373,7 @@ fn load(
                     .to_owned(),
                 page_url: format!("{public_url}/events"),
             },
-            Some(everything),
-            None,
+            everything,
             None,
         ),
         FeedSpec::City(slug) => {
@@ -384,25 +381,21 @@ fn load(
                 diesel::result::Error::NotFound => unknown_city(slug),
                 other => other.into(),
             })?;
+            let info = CalendarInfo {
+                name: calendar_name(&city.name),
+                description: format!(
+                    "Events in {}, {}, UNESCO Creative City of {}.",
+                    city.name,
+                    city.country,
+                    city.field.label()
+                ),
+                page_url: format!("{public_url}/cities/{}", city.slug),
+            };
             let query = EventQuery {
                 city_id: Some(city.id),
                 ..everything
             };
-            (
-                CalendarInfo {
-                    name: calendar_name(&city.name),
-                    description: format!(
-                        "Events in {}, {}, UNESCO Creative City of {}.",
-                        city.name,
-                        city.country,
-                        city.field.label()
-                    ),
-                    page_url: format!("{public_url}/cities/{}", city.slug),
-                },
-                Some(query),
-                Some(city),
-                None,
-            )
+            (info, query, Some(city))
         }
         FeedSpec::Field(field) => (
             CalendarInfo {
@@ -413,11 +406,10 @@ fn load(
                 ),
                 page_url: format!("{public_url}/fields/{}", field.slug()),
             },
-            Some(EventQuery {
+            EventQuery {
                 field: Some(*field),
                 ..everything
-            }),
-            None,
+            },
             None,
         ),
         FeedSpec::Filtered(filter) => {
@@ -430,87 +422,81 @@ fn load(
                 None => None,
             };
             let heading = filter_heading("", filter, city.as_ref(), country.as_deref());
-            let query = event_query(filter, city.as_ref(), 1);
-            (
-                CalendarInfo {
-                    name: calendar_name(&heading),
-                    description: format!("{heading}, as listed at {public_url}{}", filter.url(1)),
-                    page_url: format!("{public_url}{}", filter.url(1)),
-                },
-                Some(query),
-                city,
-                None,
-            )
-        }
-        FeedSpec::Event(_) => (
-            CalendarInfo {
-                name: SITE_NAME.to_owned(),
-                description: String::new(),
-                page_url: String::new(),
-            },
-            None,
-            None,
-            None,
-        ),
-    };
-
-    let (info, events, filename, dropped) = match (spec, query) {
-        (FeedSpec::Event(id), _) => {
-            let row = Event::find_published(conn, *id).map_err(|e| match e {
-                diesel::result::Error::NotFound => no_event(),
-                other => other.into(),
-            })?;
+            let page_url = format!("{public_url}{}", filter.url(1));
             let info = CalendarInfo {
-                name: calendar_name(&row.event.title),
-                description: format!("{}, {}", row.event.title, row.city.name),
-                page_url: format!("{public_url}/events/{id}"),
+                name: calendar_name(&heading),
+                description: format!("{heading}, as listed at {page_url}"),
+                page_url,
             };
-            let filename = download_name(&row.event.title, *id);
-            let events = FeedEvents {
-                events: vec![row],
-                truncated: false,
-            };
-            (info, events, Some(filename), None)
+            (info, event_query(filter, city.as_ref(), 1), city)
         }
-        (_, Some(query)) => {
-            let events = query.feed(conn, window_start, limit)?;
-            let dropped = query.last_left_window(conn, window_start)?;
-            let mut info = info;
-            if events.truncated {
-                info.description.push_str(&format!(
-                    " This feed holds the first {limit} events only; \
-                     subscribe to a city or a field to see all of theirs."
-                ));
-            }
-            (info, events, filename, dropped)
-        }
-        (_, None) => (
-            info,
-            FeedEvents {
-                events: vec![],
-                truncated: false,
-            },
-            filename,
-            None,
-        ),
     };
 
-    let changed = events
-        .events
-        .iter()
-        .flat_map(|r| [r.event.updated_at, r.city.updated_at])
-        .chain(feed_city.iter().map(|c| c.updated_at))
-        .max()
-        .map(|t| t.and_utc())
-        .into_iter()
-        .chain(dropped.map(left_window_at))
-        .max();
+    let window_start = ical::window_start(now);
+    let events = query.feed(conn, window_start, limit)?;
+    let left_window = query
+        .last_left_window(conn, window_start)?
+        .map(left_window_at);
+    let mut info = info;
+    if events.truncated {
+        info.description.push_str(&format!(
+            " This feed holds the first {limit} events only; \
+             subscribe to a city or a field to see all of theirs."
+        ));
+    }
+    let changed = latest_change(&events.events, city.as_ref(), left_window);
     Ok(FeedData {
         info,
         events,
         changed,
-        filename,
+        filename: None,
     })
+}
+
+/// One published event, as a download.
+fn load_event(
+    conn: &mut SqliteConnection,
+    id: i32,
+    public_url: &str,
+) -> Result<FeedData, AppError> {
+    let row = Event::find_published(conn, id).map_err(|e| match e {
+        diesel::result::Error::NotFound => no_event(),
+        other => other.into(),
+    })?;
+    let info = CalendarInfo {
+        name: calendar_name(&row.event.title),
+        description: format!("{}, {}", row.event.title, row.city.name),
+        page_url: format!("{public_url}/events/{id}"),
+    };
+    let filename = download_name(&row.event.title, id);
+    let events = vec![row];
+    Ok(FeedData {
+        info,
+        changed: latest_change(&events, None, None),
+        events: FeedEvents {
+            events,
+            truncated: false,
+        },
+        filename: Some(filename),
+    })
+}
+
+/// The latest change to anything a feed shows: its events, their cities, the feed's own
+/// city, and the moment the window last let an event go.
+fn latest_change(
+    events: &[EventWithCity],
+    city: Option<&City>,
+    left_window: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    events
+        .iter()
+        .flat_map(|r| [r.event.updated_at, r.city.updated_at])
+        .chain(city.map(|c| c.updated_at))
+        .max()
+        .map(|t| t.and_utc())
+        .into_iter()
+        .chain(left_window)
+        .max()
 }
 
 /// When an event that ended at `ended` left the feed window: the first midnight (UTC)
