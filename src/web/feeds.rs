@@ -8,7 +8,7 @@
 //! bytes, so a change elsewhere in the network leaves this feed's ETag as it was.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use actix_web::http::StatusCode;
@@ -78,7 +78,11 @@ struct BuiltFeed {
 pub struct FeedCache {
     max_bytes: usize,
     entries: Mutex<HashMap<String, CacheEntry>>,
+    building: Mutex<BuildLocks>,
 }
+
+/// One lock per feed being built.
+type BuildLocks = HashMap<String, Arc<Mutex<()>>>;
 
 struct CacheEntry {
     revision: i64,
@@ -95,6 +99,26 @@ impl FeedCache {
         FeedCache {
             max_bytes,
             entries: Mutex::new(HashMap::new()),
+            building: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The lock that one build of feed `key` holds.
+    fn build_lock(&self, key: &str) -> Arc<Mutex<()>> {
+        match self.building.lock() {
+            Ok(mut locks) => Arc::clone(locks.entry(key.to_owned()).or_default()),
+            // A poisoned map only loses the sharing of builds.
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// Forgets the lock of `key` once no other request waits on it, so that the map does
+    /// not grow with every filter ever asked for.
+    fn release_build_lock(&self, key: &str, lock: &Arc<Mutex<()>>) {
+        if let Ok(mut locks) = self.building.lock()
+            && Arc::strong_count(lock) <= 2
+        {
+            locks.remove(key);
         }
     }
 
@@ -170,7 +194,7 @@ type FeedResult = Result<HttpResponse, FeedError>;
 
 /// `/calendar.ics`: the whole network.
 pub async fn network_calendar(state: web::Data<AppState>, req: HttpRequest) -> FeedResult {
-    serve(&state, &req, FeedSpec::Network).await
+    serve(state, &req, FeedSpec::Network).await
 }
 
 /// `/cities/{slug}/calendar.ics`.
@@ -180,7 +204,7 @@ pub async fn city_calendar(
     slug: web::Path<String>,
 ) -> FeedResult {
     let slug = Slug::parse(&slug).map_err(|_| unknown_city(&slug))?;
-    serve(&state, &req, FeedSpec::City(slug.to_string())).await
+    serve(state, &req, FeedSpec::City(slug.to_string())).await
 }
 
 /// `/fields/{slug}/calendar.ics`.
@@ -196,7 +220,7 @@ pub async fn field_calendar(
             CreativeField::slugs()
         ))
     })?;
-    serve(&state, &req, FeedSpec::Field(field)).await
+    serve(state, &req, FeedSpec::Field(field)).await
 }
 
 /// `/events.ics?…`: the filters of `/events`, all pages of them.
@@ -216,7 +240,7 @@ pub async fn filtered_calendar(
     }
     // A feed is every page at once.
     filter.page = 1;
-    serve(&state, &req, FeedSpec::Filtered(filter)).await
+    serve(state, &req, FeedSpec::Filtered(filter)).await
 }
 
 /// `/events/{id}/calendar.ics`: one event, for "add to calendar".
@@ -226,7 +250,7 @@ pub async fn event_calendar(
     id: web::Path<String>,
 ) -> FeedResult {
     let id: i32 = id.parse().map_err(|_| no_event())?;
-    serve(&state, &req, FeedSpec::Event(id)).await
+    serve(state, &req, FeedSpec::Event(id)).await
 }
 
 fn no_event() -> AppError {
@@ -241,7 +265,7 @@ fn short(value: &str) -> String {
     value.chars().take(60).collect()
 }
 
-async fn serve(state: &AppState, req: &HttpRequest, spec: FeedSpec) -> FeedResult {
+async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) -> FeedResult {
     let now = state.clock.now();
     let day = now.date_naive();
     let key = spec.key();
@@ -251,9 +275,13 @@ async fn serve(state: &AppState, req: &HttpRequest, spec: FeedSpec) -> FeedResul
     let feed = match cached {
         Some(feed) if is_not_modified(req, &feed) || !feed.body.is_empty() => feed,
         _ => {
-            let feed = build(state, spec, now).await?;
-            state.feeds.put(key, revision, day, feed.clone(), tick);
-            feed
+            let request = BuildRequest {
+                spec,
+                key,
+                revision,
+                now,
+            };
+            build(state.clone(), request).await?
         }
     };
     let not_modified = is_not_modified(req, &feed);
@@ -311,31 +339,66 @@ struct FeedData {
     filename: Option<String>,
 }
 
-async fn build(
-    state: &AppState,
+/// One feed to build: which, for which data revision, at what moment.
+struct BuildRequest {
     spec: FeedSpec,
+    key: String,
+    revision: i64,
     now: DateTime<Utc>,
-) -> Result<BuiltFeed, AppError> {
-    let public_url = state.public_url.clone();
-    let limit = state.feed_max_events;
-    let data = state
-        .db(move |conn| load(conn, &spec, now, &public_url, limit))
-        .await?;
-    let site = Site {
-        public_url: &state.public_url,
-    };
-    let body = ical::render(&data.info, &site, &data.events.events);
+}
+
+/// Builds a feed and keeps it. Requests that miss the cache at the same moment (every
+/// subscriber after a restart) wait for one build instead of each making their own.
+async fn build(state: web::Data<AppState>, request: BuildRequest) -> Result<BuiltFeed, AppError> {
+    // Reading and writing both run on the blocking pool: the network feed of a large
+    // database takes a second or more, which must not stall an async worker. The lock is
+    // taken before a connection, so that waiting requests hold none.
+    web::block(move || {
+        let lock = state.feeds.build_lock(&request.key);
+        let built = match lock.lock() {
+            Ok(_building) => build_once(&state, &request),
+            Err(_) => Err(anyhow::anyhow!("a feed build panicked").into()),
+        };
+        state.feeds.release_build_lock(&request.key, &lock);
+        built
+    })
+    .await?
+}
+
+/// The feed, from the cache if another request built it while this one waited.
+fn build_once(state: &AppState, request: &BuildRequest) -> Result<BuiltFeed, AppError> {
+    let BuildRequest {
+        spec,
+        key,
+        revision,
+        now,
+    } = request;
+    let day = now.date_naive();
+    let tick = state.feeds_tick();
+    if let Some(feed) = state.feeds.get(key, *revision, day, tick)
+        && !feed.body.is_empty()
+    {
+        return Ok(feed);
+    }
+    let mut conn = state.pool.get()?;
+    let public_url = state.public_url.as_str();
+    let data = load(&mut conn, spec, *now, public_url, state.feed_max_events)?;
+    let body = ical::render(&data.info, &Site { public_url }, &data.events.events);
     let last_modified = data
         .changed
-        .map(|t| t.min(now))
+        .map(|t| t.min(*now))
         .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
-    Ok(BuiltFeed {
+    let feed = BuiltFeed {
         etag: EntityTag::new_strong(content_tag(body.as_bytes())),
         // HTTP dates have whole seconds; a fraction would make If-Modified-Since miss.
         last_modified: whole_seconds(last_modified),
         body: Bytes::from(body),
         filename: data.filename,
-    })
+    };
+    state
+        .feeds
+        .put(key.clone(), *revision, day, feed.clone(), tick);
+    Ok(feed)
 }
 
 fn whole_seconds(t: SystemTime) -> SystemTime {
@@ -542,6 +605,53 @@ mod tests {
             left_window_at(midnight).to_rfc3339(),
             "2026-11-01T00:00:00+00:00"
         );
+    }
+
+    fn feed(bytes: usize) -> BuiltFeed {
+        BuiltFeed {
+            etag: EntityTag::new_strong(format!("tag-{bytes}")),
+            last_modified: SystemTime::UNIX_EPOCH,
+            body: Bytes::from(vec![b'x'; bytes]),
+            filename: None,
+        }
+    }
+
+    #[test]
+    fn a_kept_feed_serves_only_its_revision_and_day() {
+        let cache = FeedCache::new(1_000);
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        cache.put("city:krakow".into(), 7, day, feed(10), 1);
+        assert!(cache.get("city:krakow", 7, day, 2).is_some());
+        assert!(
+            cache.get("city:krakow", 8, day, 3).is_none(),
+            "data changed"
+        );
+        assert!(
+            cache
+                .get("city:krakow", 7, day.succ_opt().unwrap(), 4)
+                .is_none(),
+            "new day"
+        );
+        assert!(cache.get("city:lodz", 7, day, 5).is_none());
+    }
+
+    #[test]
+    fn the_least_recently_used_feed_goes_first_and_an_oversized_one_keeps_its_etag() {
+        let cache = FeedCache::new(100);
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        cache.put("a".into(), 1, day, feed(40), 1);
+        cache.put("b".into(), 1, day, feed(40), 2);
+        assert!(cache.get("a", 1, day, 3).is_some());
+        // 120 bytes would exceed the budget: "b", used longest ago, goes.
+        cache.put("c".into(), 1, day, feed(40), 4);
+        assert!(cache.get("b", 1, day, 5).is_none());
+        assert!(cache.get("a", 1, day, 6).is_some());
+        assert!(cache.get("c", 1, day, 7).is_some());
+        // Larger than the whole budget: only its validators are kept.
+        cache.put("big".into(), 1, day, feed(500), 8);
+        let big = cache.get("big", 1, day, 9).unwrap();
+        assert!(big.body.is_empty());
+        assert_eq!(big.etag, EntityTag::new_strong("tag-500".into()));
     }
 
     #[test]

@@ -801,3 +801,23 @@ async fn a_feed_never_holds_more_than_its_limit() {
     let all = query.feed(&mut conn, window, 3).unwrap();
     assert!(!all.truncated);
 }
+
+#[actix_rt::test]
+async fn simultaneous_first_requests_all_get_the_same_feed() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        app.event("krakow").title(&format!("Event {i}")).insert();
+    }
+    // More requests than pooled connections (4 in tests), all missing the cache at once.
+    let requests = (0..12).map(|_| app.get("/calendar.ics"));
+    let responses = futures_util::future::join_all(requests).await;
+    let first = &responses[0];
+    assert_eq!(events(first).len(), 20);
+    for res in &responses {
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("etag"), first.header("etag"));
+        assert_eq!(res.body, first.body);
+    }
+    // The pages are still served meanwhile and after.
+    assert_eq!(app.get("/cities/krakow").await.status, 200);
+}
