@@ -27,6 +27,7 @@ use crate::error::AppError;
 use crate::ical::{self, CalendarInfo, Site};
 use crate::web::AppState;
 use crate::web::pages::events::{event_query, filter_city, filter_heading};
+use crate::web::pages::thousands;
 use crate::web::params::{EventFilter, EventsParams};
 
 /// How long shared caches may serve a feed without asking again. Short next to the
@@ -503,8 +504,9 @@ fn load(
     let mut info = info;
     if events.truncated {
         info.description.push_str(&format!(
-            " This feed holds the first {limit} events only; \
-             subscribe to a city or a field to see all of theirs."
+            " This feed holds the first {} events only; \
+             subscribe to a city or a field to see all of theirs.",
+            thousands(i64::try_from(limit).unwrap_or(i64::MAX))
         ));
     }
     let changed = latest_change(&events.events, city.as_ref(), left_window);

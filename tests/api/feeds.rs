@@ -11,7 +11,7 @@ use creative_calendar::domain::{
 use diesel::prelude::*;
 use icalendar::{CalendarComponent, Component, DatePerhapsTime, EventLike};
 
-use crate::helpers::{Response, TestApp, date, local, spawn_app};
+use crate::helpers::{Response, TestApp, date, local, spawn_app, spawn_app_with, test_now};
 
 /// The feed's VEVENTs, parsed.
 fn events(res: &Response) -> Vec<icalendar::Event> {
@@ -782,24 +782,29 @@ async fn any_accept_header_or_none_at_all_gets_the_calendar() {
 }
 
 #[actix_rt::test]
-async fn a_feed_never_holds_more_than_its_limit() {
-    // Proved at the query: the soonest events are kept and the description says so.
-    let app = spawn_app().await;
+async fn a_feed_never_holds_more_than_its_limit_and_says_so() {
+    let app = spawn_app_with(test_now(), |config| config.feed_max_events = 2).await;
     for day in 1..=3 {
         app.event("krakow")
             .title(&format!("Day {day}"))
             .all_day(&format!("2026-12-0{day}"), &format!("2026-12-0{day}"))
             .insert();
     }
-    let mut conn = app.pool.get().unwrap();
-    let query = creative_calendar::db::models::EventQuery::default();
-    let window = creative_calendar::ical::window_start(app.now);
-    let feed = query.feed(&mut conn, window, 2).unwrap();
-    assert!(feed.truncated);
-    let titles: Vec<&str> = feed.events.iter().map(|r| r.event.title.as_str()).collect();
-    assert_eq!(titles, ["Day 1", "Day 2"]);
-    let all = query.feed(&mut conn, window, 3).unwrap();
-    assert!(!all.truncated);
+    let res = app.get("/calendar.ics").await;
+    // The soonest are kept.
+    assert_eq!(summaries(&res), ["Day 1", "Day 2"]);
+    let calendar: icalendar::Calendar = res.body.parse().unwrap();
+    assert!(
+        calendar
+            .get_description()
+            .unwrap()
+            .ends_with("This feed holds the first 2 events only; subscribe to a city or a field to see all of theirs.")
+    );
+    // Below the limit nothing is said.
+    let app = spawn_app().await;
+    app.event("krakow").insert();
+    let res = app.get("/calendar.ics").await;
+    assert!(!res.body.contains("first 100,000"));
 }
 
 #[actix_rt::test]

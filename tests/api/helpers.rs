@@ -114,6 +114,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
+    spawn_app_with(now, |_| {}).await
+}
+
+/// The app with some of its configuration changed by `configure`.
+pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path().join("test.db"), "127.0.0.1:0");
     config.clock = Clock::Fixed(now);
@@ -122,6 +127,7 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
     config.workers = Some(1);
     config.pool_size = 4;
     config.public_url = "https://calendar.example.org".to_owned();
+    configure(&mut config);
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
