@@ -18,7 +18,7 @@ use diesel::SqliteConnection;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::DbPool;
-use crate::db::models::UpcomingCounts;
+use crate::db::models::{UpcomingCounts, data_revision};
 use crate::error::AppError;
 
 /// What every handler can reach.
@@ -39,7 +39,8 @@ pub struct AppState {
 /// and a count a minute old is as good as a fresh one.
 struct CountsCache {
     ttl: Duration,
-    slot: Mutex<Option<(Instant, Arc<UpcomingCounts>)>>,
+    /// When they were counted, at which data revision, and the counts.
+    slot: Mutex<Option<(Instant, i64, Arc<UpcomingCounts>)>>,
 }
 
 impl AppState {
@@ -65,9 +66,14 @@ impl AppState {
     }
 
     /// Upcoming events per city and per field, from the cache when it is fresh.
+    /// A change to any event or city makes them stale at once (the data revision moves);
+    /// otherwise they last the TTL, because events also stop being upcoming as time
+    /// passes.
     pub async fn upcoming_counts(&self) -> Result<Arc<UpcomingCounts>, AppError> {
+        let revision = self.db(|conn| Ok(data_revision(conn)?)).await?;
         if let Ok(slot) = self.counts.slot.lock()
-            && let Some((at, counts)) = slot.as_ref()
+            && let Some((at, of_revision, counts)) = slot.as_ref()
+            && *of_revision == revision
             && at.elapsed() < self.counts.ttl
         {
             return Ok(Arc::clone(counts));
@@ -78,7 +84,7 @@ impl AppState {
                 .await?,
         );
         if let Ok(mut slot) = self.counts.slot.lock() {
-            *slot = Some((Instant::now(), Arc::clone(&counts)));
+            *slot = Some((Instant::now(), revision, Arc::clone(&counts)));
         }
         Ok(counts)
     }

@@ -38,6 +38,15 @@ async fn a_city_page_offers_its_feed_in_every_form() {
         "https://outlook.live.com/calendar/0/addfromweb?url=https%3A%2F%2Fcalendar.example.org%2Fcities%2Fkrakow%2Fcalendar.ics&name="
     ));
     assert!(res.text(".subscribe .hint").contains("every few hours"));
+    // Discoverable from the page's head too.
+    assert_eq!(
+        res.attr(r#"link[rel="alternate"][type="text/calendar"]"#, "href"),
+        copy
+    );
+    assert_eq!(
+        res.attr(r#"link[rel="alternate"][type="text/calendar"]"#, "title"),
+        "Kraków — Creative Cities Calendar"
+    );
     assert_eq!(
         res.text(".subscribe label"),
         "Or copy the feed address into any calendar app:"
@@ -59,6 +68,10 @@ async fn a_field_page_offers_the_field_feed() {
     assert_eq!(
         copy,
         "https://calendar.example.org/fields/gastronomy/calendar.ics"
+    );
+    assert_eq!(
+        res.attr(r#"link[rel="alternate"][type="text/calendar"]"#, "href"),
+        copy
     );
 }
 
@@ -86,6 +99,7 @@ async fn a_filtered_listing_offers_the_feed_of_its_filters_and_a_past_one_none()
 
     let res = app.get("/events?past=1").await;
     assert!(res.texts(".subscribe").is_empty());
+    assert!(res.texts(r#"link[rel="alternate"]"#).is_empty());
 }
 
 #[actix_rt::test]

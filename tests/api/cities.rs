@@ -149,3 +149,16 @@ async fn cities_can_be_found_by_name_without_accents() {
     let long = "x".repeat(201);
     assert_eq!(app.get(&format!("/cities?q={long}")).await.status, 400);
 }
+
+#[actix_rt::test]
+async fn upcoming_counts_follow_a_new_event_at_once_however_long_they_are_kept() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::test_now(), |config| {
+        config.counts_ttl = std::time::Duration::from_secs(3_600);
+    })
+    .await;
+    let before = app.get("/cities?q=krakow").await;
+    assert_eq!(before.text(".city-upcoming"), "No upcoming events");
+    app.event("krakow").insert();
+    let after = app.get("/cities?q=krakow").await;
+    assert_eq!(after.text(".city-upcoming"), "1 upcoming event");
+}

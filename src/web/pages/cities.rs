@@ -124,6 +124,10 @@ impl CityPage {
         format!("the events in {}", self.city.name)
     }
 
+    fn feed_title(&self) -> String {
+        calendar_name(&self.city.name)
+    }
+
     /// "50.06° N, 19.94° E".
     fn coordinates(&self) -> String {
         let (lat, lon) = (self.city.latitude, self.city.longitude);

@@ -26,6 +26,10 @@ impl FieldPage {
     fn subscribe_what(&self) -> String {
         format!("{} events across the network", self.field.label())
     }
+
+    fn feed_title(&self) -> String {
+        calendar_name(self.field.label())
+    }
 }
 
 pub async fn show_field(
