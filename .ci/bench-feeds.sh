@@ -16,7 +16,8 @@ trap 'kill $server 2>/dev/null' EXIT
 echo "first request after a start (the feed is built), 3 starts:"
 for _ in 1 2 3; do
   serve_on 18081
-  curl -s -o /dev/null -w "  /calendar.ics: %{time_total} s, %{size_download} bytes\n" "$base/calendar.ics"
+  curl -s -o /dev/null -w "  /calendar.ics: %{time_total} s, %{size_download} bytes" "$base/calendar.ics"
+  curl -s -o /dev/null -w ", gzipped %{size_download} bytes\n" -H "Accept-Encoding: gzip" "$base/calendar.ics"
   kill $server; wait $server 2>/dev/null || true
 done
 serve_on 18081
@@ -26,5 +27,6 @@ city_etag=$(etag /cities/krakow/calendar.ics)
 printf '%-52s %10s %9s %9s %9s\n' "request ($events events, 2 connections)" "req/s" "p50" "p90" "p99"
 measure "GET /calendar.ics (kept, full body)" "$base/calendar.ics"
 measure "GET /calendar.ics If-None-Match (304)" -H "If-None-Match: $network_etag" "$base/calendar.ics"
+measure "GET /calendar.ics Accept-Encoding: gzip (kept)" -H "Accept-Encoding: gzip" "$base/calendar.ics"
 measure "GET /cities/krakow/calendar.ics (kept)" "$base/cities/krakow/calendar.ics"
 measure "GET /cities/krakow/calendar.ics If-None-Match (304)" -H "If-None-Match: $city_etag" "$base/cities/krakow/calendar.ics"

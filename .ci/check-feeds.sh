@@ -51,4 +51,13 @@ for feed in "${feeds[@]}"; do
     failed=1
   fi
 done
+# The gzip representation is the same calendar.
+curl -sf "$base/calendar.ics" -o "$tmp/plain.ics"
+curl -sf --compressed "$base/calendar.ics" -o "$tmp/unzipped.ics" -D "$tmp/headers"
+if grep -qi '^content-encoding: gzip' "$tmp/headers" && cmp -s "$tmp/plain.ics" "$tmp/unzipped.ics"; then
+  echo "PASS  /calendar.ics with Accept-Encoding: gzip is the same feed compressed"
+else
+  echo "FAIL  /calendar.ics with Accept-Encoding: gzip"
+  failed=1
+fi
 exit $failed

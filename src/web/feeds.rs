@@ -71,8 +71,70 @@ struct BuiltFeed {
     etag: EntityTag,
     last_modified: SystemTime,
     body: Bytes,
+    /// The same bytes gzipped, and their own ETag (a strong ETag names one
+    /// representation); none for feeds too small to gain from it.
+    gzip: Option<Gzipped>,
     /// The single event's title, for its download's file name.
     filename: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Gzipped {
+    etag: EntityTag,
+    body: Bytes,
+}
+
+/// Below this, a feed is sent as it is: a city feed of a few events gains nothing.
+const GZIP_FROM_BYTES: usize = 4 * 1024;
+
+impl BuiltFeed {
+    fn new(body: String, last_modified: SystemTime, filename: Option<String>) -> BuiltFeed {
+        let tag = content_tag(body.as_bytes());
+        let gzip = (body.len() >= GZIP_FROM_BYTES)
+            .then(|| gzip(body.as_bytes()))
+            .flatten()
+            .map(|zipped| Gzipped {
+                etag: EntityTag::new_strong(format!("{tag}-gzip")),
+                body: Bytes::from(zipped),
+            });
+        BuiltFeed {
+            etag: EntityTag::new_strong(tag),
+            // HTTP dates have whole seconds; a fraction would make If-Modified-Since miss.
+            last_modified: whole_seconds(last_modified),
+            body: Bytes::from(body),
+            gzip,
+            filename,
+        }
+    }
+
+    /// Bytes kept in memory.
+    fn size(&self) -> usize {
+        self.body.len() + self.gzip.as_ref().map_or(0, |g| g.body.len())
+    }
+
+    /// Keeps only what a 304 needs.
+    fn without_bodies(self) -> BuiltFeed {
+        BuiltFeed {
+            body: Bytes::new(),
+            gzip: self.gzip.map(|g| Gzipped {
+                etag: g.etag,
+                body: Bytes::new(),
+            }),
+            ..self
+        }
+    }
+}
+
+/// Fast compression: a feed is rebuilt after every change, and calendar text still
+/// shrinks about tenfold.
+fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 8),
+        flate2::Compression::fast(),
+    );
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
 }
 
 /// Built feeds, with the revision and day each was built for.
@@ -136,11 +198,8 @@ impl FeedCache {
     fn put(&self, key: String, revision: i64, day: NaiveDate, feed: BuiltFeed, tick: u64) {
         // One feed larger than the whole budget is rebuilt on each full request; a 304
         // still needs nothing but its ETag, so that much is kept.
-        let feed = if feed.body.len() > self.max_bytes {
-            BuiltFeed {
-                body: Bytes::new(),
-                ..feed
-            }
+        let feed = if feed.size() > self.max_bytes {
+            feed.without_bodies()
         } else {
             feed
         };
@@ -157,7 +216,7 @@ impl FeedCache {
             },
         );
         loop {
-            let bytes: usize = entries.values().map(|e| e.feed.body.len()).sum();
+            let bytes: usize = entries.values().map(|e| e.feed.size()).sum();
             if bytes <= self.max_bytes && entries.len() <= CACHE_ENTRIES {
                 break;
             }
@@ -273,8 +332,9 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
     let revision = state.db(|conn| Ok(data_revision(conn)?)).await?;
     let tick = state.feeds_tick();
     let cached = state.feeds.get(&key, revision, day, tick);
+    let gzip = accepts_gzip(req);
     let feed = match cached {
-        Some(feed) if is_not_modified(req, &feed) || !feed.body.is_empty() => feed,
+        Some(feed) if is_not_modified(req, &feed, gzip) || !feed.body.is_empty() => feed,
         _ => {
             let request = BuildRequest {
                 spec,
@@ -285,14 +345,19 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
             build(state.clone(), request).await?
         }
     };
-    let not_modified = is_not_modified(req, &feed);
+    let not_modified = is_not_modified(req, &feed, gzip);
+    let (etag, body, encoding) = match (&feed.gzip, gzip) {
+        (Some(zipped), true) => (&zipped.etag, &zipped.body, Some("gzip")),
+        _ => (&feed.etag, &feed.body, None),
+    };
     let mut response = if not_modified {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     response
-        .insert_header(header::ETag(feed.etag.clone()))
+        .insert_header(header::ETag(etag.clone()))
+        .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header(header::LastModified(HttpDate::from(feed.last_modified)))
         .insert_header(CacheControl(vec![
             CacheDirective::Public,
@@ -307,18 +372,46 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
     if not_modified {
         return Ok(response.finish());
     }
+    if let Some(encoding) = encoding {
+        response.insert_header((header::CONTENT_ENCODING, encoding));
+    }
     Ok(response
         .content_type("text/calendar; charset=utf-8")
-        .body(feed.body))
+        .body(body.clone()))
+}
+
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, `x-gzip` or `*`, with a
+/// non-zero quality). Without the header, the body goes as it is.
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    value.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let quality = parts
+            .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .map_or(1.0, |q| q.parse::<f32>().unwrap_or(0.0));
+        matches!(coding.as_str(), "gzip" | "x-gzip" | "*") && quality > 0.0
+    })
 }
 
 /// RFC 9110 13.1: `If-None-Match` (weak comparison) decides when present; otherwise
 /// `If-Modified-Since`, to the second.
-fn is_not_modified(req: &HttpRequest, feed: &BuiltFeed) -> bool {
+/// The ETag compared is that of the representation the request gets.
+fn is_not_modified(req: &HttpRequest, feed: &BuiltFeed, gzip: bool) -> bool {
+    let etag = match (&feed.gzip, gzip) {
+        (Some(zipped), true) => &zipped.etag,
+        _ => &feed.etag,
+    };
     if req.headers().contains_key(header::IF_NONE_MATCH) {
         return match header::Header::parse(req) {
             Ok(IfNoneMatch::Any) => true,
-            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&feed.etag)),
+            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(etag)),
             Err(_) => false,
         };
     }
@@ -389,13 +482,7 @@ fn build_once(state: &AppState, request: &BuildRequest) -> Result<BuiltFeed, App
         .changed
         .map(|t| t.min(*now))
         .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
-    let feed = BuiltFeed {
-        etag: EntityTag::new_strong(content_tag(body.as_bytes())),
-        // HTTP dates have whole seconds; a fraction would make If-Modified-Since miss.
-        last_modified: whole_seconds(last_modified),
-        body: Bytes::from(body),
-        filename: data.filename,
-    };
+    let feed = BuiltFeed::new(body, last_modified, data.filename);
     state
         .feeds
         .put(key.clone(), *revision, day, feed.clone(), tick);
@@ -614,8 +701,29 @@ mod tests {
             etag: EntityTag::new_strong(format!("tag-{bytes}")),
             last_modified: SystemTime::UNIX_EPOCH,
             body: Bytes::from(vec![b'x'; bytes]),
+            gzip: None,
             filename: None,
         }
+    }
+
+    #[test]
+    fn gzip_is_negotiated_by_accept_encoding() {
+        use actix_web::test::TestRequest;
+        let takes = |value: &str| {
+            accepts_gzip(
+                &TestRequest::default()
+                    .insert_header(("Accept-Encoding", value))
+                    .to_http_request(),
+            )
+        };
+        assert!(takes("gzip"));
+        assert!(takes("deflate, gzip;q=0.5, br"));
+        assert!(takes("X-GZIP"));
+        assert!(takes("*"));
+        assert!(!takes("gzip;q=0"));
+        assert!(!takes("identity"));
+        assert!(!takes("br, deflate"));
+        assert!(!accepts_gzip(&TestRequest::default().to_http_request()));
     }
 
     #[test]

@@ -826,3 +826,71 @@ async fn simultaneous_first_requests_all_get_the_same_feed() {
     // The pages are still served meanwhile and after.
     assert_eq!(app.get("/cities/krakow").await.status, 200);
 }
+
+#[actix_rt::test]
+async fn a_client_that_takes_gzip_gets_the_same_feed_compressed_with_its_own_etag() {
+    let app = spawn_app().await;
+    for i in 0..30 {
+        app.event("krakow")
+            .title(&format!("Concert {i}"))
+            .description(&"A long evening of music. ".repeat(10))
+            .insert();
+    }
+    let plain = app.get("/calendar.ics").await;
+    assert_eq!(plain.header("vary").as_deref(), Some("Accept-Encoding"));
+    assert!(plain.header("content-encoding").is_none());
+
+    let mut res = app
+        .client
+        .get(format!("{}/calendar.ics", app.address))
+        .insert_header(("Accept-Encoding", "gzip, deflate"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(header("content-encoding"), "gzip");
+    assert_eq!(header("vary"), "Accept-Encoding");
+    assert_eq!(header("content-type"), "text/calendar; charset=utf-8");
+    let gzip_etag = header("etag");
+    assert_ne!(
+        Some(gzip_etag.clone()),
+        plain.header("etag"),
+        "one ETag per representation"
+    );
+    let zipped = res.body().limit(20_000_000).await.unwrap();
+    assert!(
+        zipped.len() * 4 < plain.body.len(),
+        "{} -> {}",
+        plain.body.len(),
+        zipped.len()
+    );
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&zipped[..])
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.body);
+
+    let revalidated = app
+        .get_with(
+            "/calendar.ics",
+            &[("Accept-Encoding", "gzip"), ("If-None-Match", &gzip_etag)],
+        )
+        .await;
+    assert_eq!(revalidated.status, 304);
+    assert_eq!(revalidated.header("etag"), Some(gzip_etag));
+
+    // A small feed is not worth compressing.
+    let small = app
+        .get_with("/cities/lodz/calendar.ics", &[("Accept-Encoding", "gzip")])
+        .await;
+    assert!(small.header("content-encoding").is_none());
+    assert!(small.body.starts_with("BEGIN:VCALENDAR"));
+}
