@@ -68,6 +68,21 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// A query whose "no such row" has a better answer than the generic 404 (an unknown
+/// city named in a filter is a 400); any other database error stays internal.
+pub trait OrWhenMissing<T> {
+    fn or_when_missing(self, missing: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+impl<T> OrWhenMissing<T> for diesel::QueryResult<T> {
+    fn or_when_missing(self, missing: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|e| match e {
+            diesel::result::Error::NotFound => missing(),
+            other => other.into(),
+        })
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> AppError {
         AppError::Internal(e.into())

@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, TimeZone, Utc};
 use chrono_tz::Tz;
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventLike, Property};
 
-use super::timezone::{write_vtimezone, year_span};
+use super::timezone::write_vtimezone;
 use super::writer::ContentWriter;
 use crate::db::models::EventWithCity;
 use crate::domain::{EventSchedule, EventStatus};
@@ -83,20 +83,24 @@ pub fn render(info: &CalendarInfo, site: &Site<'_>, events: &[EventWithCity]) ->
     );
     w.raw("X-PUBLISHED-TTL", REFRESH_INTERVAL);
 
-    // Zones of timed events only: all-day events are dates and name no zone.
-    let mut zones: BTreeMap<&'static str, (Tz, Vec<chrono::NaiveDate>)> = BTreeMap::new();
-    for row in events.iter().filter(|r| !r.event.all_day) {
-        let tz = row.event.timezone.tz();
-        let entry = zones.entry(tz.name()).or_insert((tz, Vec::new()));
-        entry.1.push(row.event.start_date);
-        entry.1.push(row.event.end_date);
+    // Zones of timed events only (all-day events are dates and name no zone), with the
+    // years their events touch.
+    let mut zones: BTreeMap<&'static str, (Tz, i32, i32)> = BTreeMap::new();
+    for e in events.iter().map(|r| &r.event).filter(|e| !e.all_day) {
+        let tz = e.timezone.tz();
+        let (first, last) = (e.start_date.year(), e.end_date.year());
+        zones
+            .entry(tz.name())
+            .and_modify(|span| {
+                span.1 = span.1.min(first);
+                span.2 = span.2.max(last);
+            })
+            .or_insert((tz, first, last));
     }
-    for (tz, dates) in zones.values() {
-        if let Some((first, last)) = year_span(dates.iter().copied()) {
-            // One year more than the events need: clients and checkers look a year or so
-            // ahead of the last event, and a zone must not stop short of what they read.
-            write_vtimezone(&mut w, *tz, first, last.saturating_add(1));
-        }
+    for (tz, first, last) in zones.values() {
+        // One year more than the events need: clients and checkers look a year or so
+        // ahead of the last event, and a zone must not stop short of what they read.
+        write_vtimezone(&mut w, *tz, *first, last.saturating_add(1));
     }
     for row in events {
         w.component(&vevent(row, site), EVENT_ORDER);
@@ -210,8 +214,8 @@ fn description(row: &EventWithCity, page_url: &str) -> String {
 }
 
 /// "Venue, address, city, country", without empty parts, and without the city when
-/// the address already ends with it.
-fn location(row: &EventWithCity) -> String {
+/// the address already names it. Feeds and the web calendars' links say it alike.
+pub fn location(row: &EventWithCity) -> String {
     let e = &row.event;
     let address = e.venue_address.trim();
     let city = row.city.name.as_str();
@@ -245,11 +249,29 @@ fn uri(url: &str) -> String {
     out
 }
 
+/// How far back a feed reaches: events that ended less than this long ago stay in.
+const WINDOW_DAYS: i64 = 30;
+
 /// The exclusive end of the feed's window: events that ended before this are left
 /// out. Midnight UTC thirty days ago, so that the window moves once a day and a feed
 /// stays the same between changes.
 pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc() - Duration::days(30)
+    midnight(now) - Duration::days(WINDOW_DAYS)
+}
+
+/// When an event that ended at `ended` left the window: the first midnight (UTC) at
+/// least thirty days later, the inverse of [`window_start`].
+pub fn left_window_at(ended: DateTime<Utc>) -> DateTime<Utc> {
+    let due = ended + Duration::days(WINDOW_DAYS);
+    if midnight(due) == due {
+        due
+    } else {
+        midnight(due) + Duration::days(1)
+    }
+}
+
+fn midnight(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 #[cfg(test)]
@@ -261,6 +283,25 @@ mod tests {
         assert_eq!(
             uri("https://x.org/a b\"c\r\nd/é"),
             "https://x.org/a%20b%22c%0D%0Ad/%C3%A9"
+        );
+    }
+
+    #[test]
+    fn an_event_leaves_the_window_at_the_first_midnight_thirty_days_on() {
+        let ended: DateTime<Utc> = "2026-10-01T18:00:00Z".parse().unwrap();
+        assert_eq!(
+            left_window_at(ended).to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        // Just before, it is still in; from then on it is out.
+        let before: DateTime<Utc> = "2026-10-31T23:59:59Z".parse().unwrap();
+        let after: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
+        assert!(window_start(before) < ended);
+        assert!(window_start(after) >= ended);
+        let midnight: DateTime<Utc> = "2026-10-02T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            left_window_at(midnight).to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
         );
     }
 

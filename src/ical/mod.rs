@@ -5,4 +5,4 @@ pub mod feed;
 pub mod timezone;
 pub mod writer;
 
-pub use feed::{CalendarInfo, Site, render, window_start};
+pub use feed::{CalendarInfo, Site, left_window_at, location, render, window_start};

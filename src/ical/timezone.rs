@@ -7,7 +7,7 @@
 //! Outlook, Thunderbird and Evolution apply them as written. Google resolves the TZID by
 //! its IANA name, which is why the name is never relabelled.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 use super::writer::ContentWriter;
@@ -146,14 +146,6 @@ pub fn write_vtimezone(w: &mut ContentWriter, tz: Tz, first_year: i32, last_year
         w.end(kind);
     }
     w.end("VTIMEZONE");
-}
-
-/// The years a set of local dates touches, for [`write_vtimezone`].
-pub fn year_span(dates: impl IntoIterator<Item = NaiveDate>) -> Option<(i32, i32)> {
-    dates.into_iter().fold(None, |span, d| match span {
-        None => Some((d.year(), d.year())),
-        Some((lo, hi)) => Some((lo.min(d.year()), hi.max(d.year()))),
-    })
 }
 
 #[cfg(test)]

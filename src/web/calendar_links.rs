@@ -69,16 +69,7 @@ impl AddToCalendar {
             details.push_str("\n\n");
         }
         details.push_str(&page_url);
-        let location = [
-            e.venue_name.as_str(),
-            e.venue_address.as_str(),
-            row.city.name.as_str(),
-            row.city.country.as_str(),
-        ]
-        .into_iter()
-        .filter(|p| !p.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
+        let location = crate::ical::location(row);
         let zone = e.timezone.name();
         let (google_dates, outlook_start, outlook_end, all_day) = match e.schedule() {
             // Exclusive end dates, as both services expect.

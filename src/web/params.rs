@@ -120,7 +120,7 @@ pub fn parse_country(value: &Option<String>) -> Result<Option<CountryCode>, AppE
 }
 
 /// Echoes a bad value back safely shortened.
-fn short(value: &str) -> String {
+pub(crate) fn short(value: &str) -> String {
     let mut s: String = value.chars().take(40).collect();
     if value.chars().count() > 40 {
         s.push('…');

@@ -18,17 +18,17 @@ use actix_web::http::header::{
 };
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::SqliteConnection;
 
 use crate::db::models::{City, Event, EventQuery, EventWithCity, FeedEvents, data_revision};
 use crate::domain::{CreativeField, Slug};
-use crate::error::AppError;
+use crate::error::{AppError, OrWhenMissing};
 use crate::ical::{self, CalendarInfo, Site};
 use crate::web::AppState;
 use crate::web::pages::events::{event_query, filter_city, filter_heading};
 use crate::web::pages::thousands;
-use crate::web::params::{EventFilter, EventsParams};
+use crate::web::params::{EventFilter, EventsParams, short};
 
 use cache::BuiltFeed;
 pub use cache::FeedCache;
@@ -155,10 +155,6 @@ fn no_event() -> AppError {
 
 fn unknown_city(slug: &str) -> AppError {
     AppError::not_found(format!("No city has the slug “{}”.", short(slug)))
-}
-
-fn short(value: &str) -> String {
-    value.chars().take(60).collect()
 }
 
 async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) -> FeedResult {
@@ -347,10 +343,7 @@ fn load(
             None,
         ),
         FeedSpec::City(slug) => {
-            let city = City::find_by_slug(conn, slug).map_err(|e| match e {
-                diesel::result::Error::NotFound => unknown_city(slug),
-                other => other.into(),
-            })?;
+            let city = City::find_by_slug(conn, slug).or_when_missing(|| unknown_city(slug))?;
             let info = CalendarInfo {
                 name: calendar_name(&city.name),
                 description: format!(
@@ -406,7 +399,7 @@ fn load(
     let events = query.feed(conn, window_start, limit)?;
     let left_window = query
         .last_left_window(conn, window_start)?
-        .map(left_window_at);
+        .map(ical::left_window_at);
     let mut info = info;
     if events.truncated {
         info.description.push_str(&format!(
@@ -430,10 +423,7 @@ fn load_event(
     id: i32,
     public_url: &str,
 ) -> Result<FeedData, AppError> {
-    let row = Event::find_published(conn, id).map_err(|e| match e {
-        diesel::result::Error::NotFound => no_event(),
-        other => other.into(),
-    })?;
+    let row = Event::find_published(conn, id).or_when_missing(no_event)?;
     let info = CalendarInfo {
         name: calendar_name(&row.event.title),
         description: format!("{}, {}", row.event.title, row.city.name),
@@ -470,18 +460,6 @@ fn latest_change(
         .max()
 }
 
-/// When an event that ended at `ended` left the feed window: the first midnight (UTC)
-/// at least thirty days later (see [`ical::window_start`]).
-fn left_window_at(ended: DateTime<Utc>) -> DateTime<Utc> {
-    let due = ended + chrono::Duration::days(30);
-    let midnight = due.date_naive().and_time(NaiveTime::MIN).and_utc();
-    if midnight == due {
-        due
-    } else {
-        midnight + chrono::Duration::days(1)
-    }
-}
-
 /// "jazz-night-in-braga.ics": the title's slug, or the id when the title has no
 /// letters to make one from.
 fn download_name(title: &str, id: i32) -> String {
@@ -495,25 +473,6 @@ fn download_name(title: &str, id: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_event_leaves_the_window_at_the_first_midnight_thirty_days_on() {
-        let ended: DateTime<Utc> = "2026-10-01T18:00:00Z".parse().unwrap();
-        assert_eq!(
-            left_window_at(ended).to_rfc3339(),
-            "2026-11-01T00:00:00+00:00"
-        );
-        // Just before, it is still in; from then on it is out.
-        let before: DateTime<Utc> = "2026-10-31T23:59:59Z".parse().unwrap();
-        let after: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
-        assert!(ical::window_start(before) < ended);
-        assert!(ical::window_start(after) >= ended);
-        let midnight: DateTime<Utc> = "2026-10-02T00:00:00Z".parse().unwrap();
-        assert_eq!(
-            left_window_at(midnight).to_rfc3339(),
-            "2026-11-01T00:00:00+00:00"
-        );
-    }
 
     #[test]
     fn gzip_is_negotiated_by_accept_encoding() {

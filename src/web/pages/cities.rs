@@ -7,7 +7,7 @@ use super::{EventCard, Pager, paged, render};
 use crate::db::models::{City, CityFilter, EventQuery, Window};
 use crate::domain::clean_line;
 use crate::domain::{CreativeField, utc_offset_label, zone_label};
-use crate::error::AppError;
+use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
 use crate::web::calendar_links::Subscription;
 use crate::web::feeds::calendar_name;
@@ -152,7 +152,7 @@ pub async fn show_city(
     let per_page = state.page_size;
     let (city, result) = state
         .db(move |conn| {
-            let city = City::find_by_slug(conn, &slug).map_err(|_| {
+            let city = City::find_by_slug(conn, &slug).or_when_missing(|| {
                 AppError::not_found(format!("There is no city called “{slug}” in the network."))
             })?;
             let result = EventQuery {

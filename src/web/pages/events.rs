@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{EventCard, Pager, render};
 use crate::db::models::{City, CityFilter, Event, EventQuery, EventWithCity, Window};
 use crate::domain::{EventKind, EventSchedule, EventStatus, When};
-use crate::error::AppError;
+use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
 use crate::web::calendar_links::{AddToCalendar, Subscription};
 use crate::web::feeds::calendar_name;
@@ -185,11 +185,8 @@ pub(crate) fn filter_city(
         .city
         .as_ref()
         .map(|slug| {
-            City::find_by_slug(conn, slug.as_str()).map_err(|e| match e {
-                diesel::result::Error::NotFound => {
-                    AppError::bad_request("city", format!("no city has the slug “{slug}”"))
-                }
-                other => other.into(),
+            City::find_by_slug(conn, slug.as_str()).or_when_missing(|| {
+                AppError::bad_request("city", format!("no city has the slug “{slug}”"))
             })
         })
         .transpose()
@@ -305,12 +302,8 @@ pub async fn show_event(
         .map_err(|_| AppError::not_found("There is no event at this address."))?;
     let row = state
         .db(move |conn| {
-            Event::find_published(conn, id).map_err(|e| match e {
-                diesel::result::Error::NotFound => {
-                    AppError::not_found("There is no event at this address.")
-                }
-                other => other.into(),
-            })
+            Event::find_published(conn, id)
+                .or_when_missing(|| AppError::not_found("There is no event at this address."))
         })
         .await?;
     let now = state.clock.now();
