@@ -43,6 +43,30 @@ pub enum Command {
         #[command(subcommand)]
         command: CitiesCommand,
     },
+    /// Manage admin accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account, or make an existing account admin. The password comes
+    /// from CREATIVE_CALENDAR_ADMIN_PASSWORD, or is asked for at the terminal.
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The admin's email address (they sign in with it).
+        #[arg(long)]
+        email: String,
+        /// The admin's name, as shown in the moderation log.
+        #[arg(long)]
+        name: String,
+        /// The organisation they speak for.
+        #[arg(long, default_value = "")]
+        organisation: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,10 +117,27 @@ pub struct ServeArgs {
     #[arg(long, env = "CREATIVE_CALENDAR_WORKERS")]
     pub workers: Option<usize>,
 
+    /// Sign organisers out after this many minutes without a request.
+    #[arg(long, env = "CREATIVE_CALENDAR_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES)]
+    pub session_idle_minutes: u64,
+
+    /// Behind a reverse proxy: take the client's address (for throttling sign-ins) from
+    /// the last hop of `X-Forwarded-For`. Only set this when the proxy sets that header.
+    #[arg(
+        long,
+        env = "CREATIVE_CALENDAR_TRUST_FORWARDED_FOR",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub trust_forwarded_for: bool,
+
     /// The most events one `.ics` feed holds (the soonest are kept).
     #[arg(long, env = "CREATIVE_CALENDAR_FEED_MAX_EVENTS", default_value_t = DEFAULT_FEED_MAX_EVENTS)]
     pub feed_max_events: usize,
 }
+
+/// Two weeks: an organiser who comes back to update a festival the next week is
+/// still signed in.
+pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 14 * 24 * 60;
 
 /// Enough for the network feed of a busy year; a feed this size is ~80 MB.
 pub const DEFAULT_FEED_MAX_EVENTS: usize = 100_000;
@@ -122,6 +163,10 @@ pub struct Config {
     pub feed_max_events: usize,
     /// Memory for built feeds kept between polls.
     pub feed_cache_bytes: usize,
+    /// A session unused for this long is over.
+    pub session_idle: std::time::Duration,
+    /// Read the client's address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
     pub clock: Clock,
 }
 
@@ -140,6 +185,8 @@ impl Config {
             counts_ttl: std::time::Duration::from_secs(60),
             feed_max_events: DEFAULT_FEED_MAX_EVENTS,
             feed_cache_bytes: 128 * 1024 * 1024,
+            session_idle: std::time::Duration::from_secs(DEFAULT_SESSION_IDLE_MINUTES * 60),
+            trust_forwarded_for: false,
             clock: Clock::System,
         }
     }
@@ -151,6 +198,8 @@ impl Config {
         }
         config.workers = args.workers;
         config.feed_max_events = args.feed_max_events;
+        config.session_idle = std::time::Duration::from_secs(args.session_idle_minutes.max(1) * 60);
+        config.trust_forwarded_for = args.trust_forwarded_for;
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }

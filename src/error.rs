@@ -18,6 +18,21 @@ pub enum AppError {
     /// A request parameter that cannot be understood. `param` names it.
     #[error("{message}")]
     BadRequest { param: String, message: String },
+    /// Signed in, but not allowed to do this (another organiser's event, a moderator's
+    /// page), or a form without a valid CSRF token.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A page for signed-in people, asked for by someone who is not: they are sent to
+    /// the sign-in page, which brings them back to `next` afterwards.
+    #[error("sign in first")]
+    LoginRequired { next: String },
+    /// A request that contradicts the state of the thing it acts on (deleting an event
+    /// that calendars have already seen).
+    #[error("{0}")]
+    Conflict(String),
+    /// A request body over the limit.
+    #[error("the request is too large")]
+    PayloadTooLarge,
     /// Anything else. Logged in full; the visitor sees only that it went wrong.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -26,6 +41,10 @@ pub enum AppError {
 impl AppError {
     pub fn not_found(what: impl Into<String>) -> AppError {
         AppError::NotFound(what.into())
+    }
+
+    pub fn forbidden(why: impl Into<String>) -> AppError {
+        AppError::Forbidden(why.into())
     }
 
     pub fn bad_request(param: impl Into<String>, message: impl Into<String>) -> AppError {
@@ -39,10 +58,15 @@ impl AppError {
         match self {
             AppError::NotFound(what) => what.clone(),
             AppError::MethodNotAllowed(allow) => {
-                format!("This address can only be read ({allow}).")
+                format!("This address does not accept that method; it accepts {allow}.")
             }
             AppError::BadRequest { param, message } => {
                 format!("The parameter “{param}” is wrong: {message}.")
+            }
+            AppError::Forbidden(why) | AppError::Conflict(why) => why.clone(),
+            AppError::LoginRequired { .. } => "Please sign in to continue.".to_owned(),
+            AppError::PayloadTooLarge => {
+                "That was more than this form accepts. Shorten the text and try again.".to_owned()
             }
             AppError::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".to_owned()
@@ -116,6 +140,10 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,6 +151,15 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         self.log();
         let status = self.status_code();
+        if let AppError::LoginRequired { next } = self {
+            let location = format!(
+                "/login?{}",
+                serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default()
+            );
+            return HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, location))
+                .finish();
+        }
         let page = ErrorPage {
             section: "",
             status: status.as_u16(),
@@ -130,6 +167,10 @@ impl ResponseError for AppError {
                 AppError::NotFound(_) => "Page not found",
                 AppError::MethodNotAllowed(_) => "Method not allowed",
                 AppError::BadRequest { .. } => "That request could not be understood",
+                AppError::Forbidden(_) => "Not allowed",
+                AppError::LoginRequired { .. } => "Please sign in",
+                AppError::Conflict(_) => "That cannot be done",
+                AppError::PayloadTooLarge => "Too much text",
                 AppError::Internal(_) => "Something went wrong",
             },
             message: self.public_message(),

@@ -1,5 +1,6 @@
 //! creative-calendar: a public event calendar for the UNESCO Creative Cities Network.
 
+pub mod auth;
 pub mod cities_import;
 pub mod clock;
 pub mod config;

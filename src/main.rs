@@ -1,6 +1,6 @@
 use anyhow::Context;
 use clap::Parser;
-use creative_calendar::config::{CitiesCommand, Cli, Command, Config};
+use creative_calendar::config::{AdminCommand, CitiesCommand, Cli, Command, Config};
 use creative_calendar::startup::Application;
 use creative_calendar::{cities_import, db, demo};
 use tracing_subscriber::EnvFilter;
@@ -38,7 +38,46 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Some(Command::Admin {
+            command:
+                AdminCommand::Create {
+                    db,
+                    email,
+                    name,
+                    organisation,
+                },
+        }) => {
+            let password = admin_password()?;
+            let pool = db::connect(&db.database, 2)?;
+            let mut conn = pool.get().context("getting a database connection")?;
+            cities_import::seed_if_empty(&mut conn)?;
+            let report = creative_calendar::auth::admin::create_admin(
+                &mut conn,
+                &email,
+                &name,
+                &organisation,
+                &password,
+                chrono::Utc::now(),
+            )?;
+            println!("{report}");
+            Ok(())
+        }
     }
+}
+
+/// From the environment (scripts, containers), or asked twice at the terminal.
+fn admin_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("CREATIVE_CALENDAR_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Password for the new admin (12 characters or more): ")
+        .context(
+            "reading the password; set CREATIVE_CALENDAR_ADMIN_PASSWORD when there is no terminal",
+        )?;
+    let second =
+        rpassword::prompt_password("The same password again: ").context("reading the password")?;
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok(first)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {

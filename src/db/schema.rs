@@ -1,6 +1,20 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    accounts (id) {
+        id -> Integer,
+        email -> Text,
+        display_name -> Text,
+        organisation -> Text,
+        password_hash -> Text,
+        is_admin -> Bool,
+        is_trusted -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     cities (id) {
         id -> Integer,
         slug -> Text,
@@ -22,6 +36,15 @@ diesel::table! {
     data_revision (id) {
         id -> Integer,
         revision -> BigInt,
+    }
+}
+
+diesel::table! {
+    event_reviews (event_id) {
+        event_id -> Integer,
+        approved_form -> Text,
+        approved_at -> Timestamp,
+        changed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -55,9 +78,73 @@ diesel::table! {
         sequence -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        organiser_id -> Nullable<Integer>,
+        moderation_note -> Nullable<Text>,
+        status_note -> Nullable<Text>,
+        first_published_at -> Nullable<Timestamp>,
     }
 }
 
-diesel::joinable!(events -> cities (city_id));
+diesel::table! {
+    login_failures (id) {
+        id -> Integer,
+        email -> Text,
+        client -> Text,
+        failed_at -> Timestamp,
+    }
+}
 
-diesel::allow_tables_to_appear_in_same_query!(cities, data_revision, events,);
+diesel::table! {
+    moderation_log (id) {
+        id -> Integer,
+        actor_id -> Nullable<Integer>,
+        actor_name -> Text,
+        action -> Text,
+        event_id -> Nullable<Integer>,
+        account_id -> Nullable<Integer>,
+        city_id -> Nullable<Integer>,
+        subject -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    moderator_roles (id) {
+        id -> Integer,
+        account_id -> Integer,
+        city_id -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        token_hash -> Text,
+        account_id -> Integer,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(event_reviews -> events (event_id));
+diesel::joinable!(events -> cities (city_id));
+diesel::joinable!(moderation_log -> cities (city_id));
+diesel::joinable!(moderation_log -> events (event_id));
+diesel::joinable!(moderator_roles -> accounts (account_id));
+diesel::joinable!(moderator_roles -> cities (city_id));
+diesel::joinable!(sessions -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    cities,
+    data_revision,
+    event_reviews,
+    events,
+    login_failures,
+    moderation_log,
+    moderator_roles,
+    sessions,
+);

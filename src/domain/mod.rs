@@ -1,8 +1,10 @@
 //! Pure domain types: no actix, no diesel. Input is parsed into these at the edge
 //! (forms, CSV rows, query strings) and the rest of the code trusts them.
 
+mod account;
 mod city;
 mod event;
+mod event_form;
 mod field;
 mod kind;
 mod schedule;
@@ -25,14 +27,16 @@ pub(crate) mod testing {
     }
 }
 
+pub use account::{DisplayName, Email, EmailError, Organisation, Password, PasswordError};
 pub use city::{CountryCode, TimeZoneName};
 pub use event::EventDraft;
+pub use event_form::{EventForm, FieldErrors, FormCity};
 pub use field::CreativeField;
 pub use kind::EventKind;
 pub use schedule::{DEFAULT_DURATION, EventSchedule, Instants, ScheduleError};
 pub use slug::{Slug, SlugError};
-pub use status::{EventStatus, ModerationState};
-pub use text::{EventTitle, TextError, clean_line};
+pub use status::{EventStatus, ModerationAction, ModerationState};
+pub use text::{EventTitle, TextError, clean_line, clean_text, sentence};
 pub use when::{TimeLabel, When, utc_offset_label, zone_label};
 
 /// Declares a closed set of values stored and shown as a slug, with a human label.

@@ -29,3 +29,20 @@ impl EventStatus {
         }
     }
 }
+
+slug_enum! {
+    /// What a moderator or an admin did, as the moderation log records it.
+    ModerationAction, "moderation action", {
+        Approve => ("approve", "Approved"),
+        Reject => ("reject", "Rejected"),
+        Unpublish => ("unpublish", "Unpublished"),
+        AcceptChange => ("accept_change", "Accepted a change"),
+        RevertChange => ("revert_change", "Reverted a change"),
+        GrantModerator => ("grant_moderator", "Made moderator"),
+        RevokeModerator => ("revoke_moderator", "Removed as moderator"),
+        Trust => ("trust", "Trusted"),
+        Distrust => ("distrust", "No longer trusted"),
+        GrantAdmin => ("grant_admin", "Made admin"),
+        RevokeAdmin => ("revoke_admin", "Removed as admin"),
+    }
+}

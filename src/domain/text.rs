@@ -30,6 +30,36 @@ pub fn clean_line(value: &str) -> String {
     out
 }
 
+/// Cleans text of several lines (a description): line breaks become `\n`, other control
+/// characters and bidirectional overrides go, and spaces at the ends of the text go.
+/// Paragraphs and indentation inside are kept, because organisers format with them.
+pub fn clean_text(value: &str) -> String {
+    let normalised = value.replace("\r\n", "\n");
+    let mut out = String::with_capacity(normalised.len());
+    for c in normalised.chars() {
+        match c {
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// A message as a sentence: "the title cannot be empty" → "The title cannot be empty."
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
@@ -120,6 +150,14 @@ mod tests {
             }
         );
         assert!(EventTitle::parse(&"x".repeat(50_000)).is_err());
+    }
+
+    #[test]
+    fn several_lines_keep_their_breaks_but_lose_controls() {
+        assert_eq!(
+            clean_text("  First line\r\nsecond\u{0000}\u{202E} line\r\rthird\t.  "),
+            "First line\nsecond line\n\nthird ."
+        );
     }
 
     #[test]

@@ -193,6 +193,11 @@ fn description(row: &EventWithCity, page_url: &str) -> String {
         }
         EventStatus::Scheduled => {}
     }
+    if e.status != EventStatus::Scheduled
+        && let Some(note) = e.status_note.as_deref().filter(|n| !n.trim().is_empty())
+    {
+        text.push_str(&format!("From the organiser: {}\n\n", note.trim()));
+    }
     let body = e.description.trim();
     if !body.is_empty() {
         text.push_str(body);

@@ -30,6 +30,12 @@ pub struct AppState {
     /// The most events one feed holds.
     pub feed_max_events: usize,
     pub feeds: feeds::FeedCache,
+    /// A session unused for this long is over.
+    pub session_idle: chrono::TimeDelta,
+    /// Cookies only over https, when the site is served over https.
+    pub secure_cookies: bool,
+    /// Take the client's address from `X-Forwarded-For` (behind a reverse proxy).
+    pub trust_forwarded_for: bool,
     feeds_clock: AtomicU64,
     counts: CountsCache,
 }
@@ -52,6 +58,10 @@ impl AppState {
             public_url: config.public_url.clone(),
             feed_max_events: config.feed_max_events.max(1),
             feeds: feeds::FeedCache::new(config.feed_cache_bytes),
+            session_idle: chrono::TimeDelta::from_std(config.session_idle)
+                .unwrap_or(chrono::TimeDelta::days(14)),
+            secure_cookies: config.public_url.starts_with("https://"),
+            trust_forwarded_for: config.trust_forwarded_for,
             feeds_clock: AtomicU64::new(0),
             counts: CountsCache {
                 ttl: config.counts_ttl,
@@ -104,6 +114,47 @@ impl AppState {
     }
 }
 
+/// A page with a form: GET (and HEAD) shows it, POST sends it; other methods are 405.
+fn form<G, GArgs, P, PArgs>(path: &str, show: G, send: P) -> actix_web::Resource
+where
+    G: actix_web::Handler<GArgs>,
+    GArgs: actix_web::FromRequest + 'static,
+    G::Output: actix_web::Responder + 'static,
+    P: actix_web::Handler<PArgs>,
+    PArgs: actix_web::FromRequest + 'static,
+    P::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(show),
+        )
+        .route(web::post().to(send))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed("GET, HEAD, POST"))
+        }))
+}
+
+/// An action: POST only. A GET (a link followed by a crawler or a prefetch) changes
+/// nothing and is a 405.
+fn action<P, PArgs>(path: &str, send: P) -> actix_web::Resource
+where
+    P: actix_web::Handler<PArgs>,
+    PArgs: actix_web::FromRequest + 'static,
+    P::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(send))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed("POST"))
+        }))
+}
+
+/// The largest form body: a 10,000-character description in any script, percent-encoded,
+/// with room for the other fields. Anything larger is refused with 413 unread.
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
+
 /// GET, and HEAD for the same resource (link checkers and `curl -I` use it); actix
 /// sends no body for HEAD. Any other method on a known address is a 405 with `Allow`.
 fn readable<F, Args>(path: &str, handler: F) -> actix_web::Resource
@@ -124,8 +175,19 @@ where
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    use pages::{account, admin, moderation, submissions};
     cfg.app_data(params::query_config())
+        .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
         .service(readable("/", pages::home::home))
+        .service(form("/signup", account::signup_form, account::signup))
+        .service(form("/login", account::login_form, account::login))
+        .service(action("/logout", account::logout))
+        .service(form(
+            "/account",
+            account::show_account,
+            account::update_profile,
+        ))
+        .service(action("/account/password", account::change_password))
         .service(readable("/healthz", pages::health::healthz))
         .service(readable("/calendar.ics", feeds::network_calendar))
         .service(readable("/cities", pages::cities::list_cities))
@@ -141,8 +203,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         ))
         .service(readable("/events", pages::events::list_events))
         .service(readable("/events.ics", feeds::filtered_calendar))
+        .service(form(
+            "/events/new",
+            submissions::new_event_form,
+            submissions::create_event,
+        ))
+        .service(readable("/my/events", submissions::my_events))
+        .service(readable("/moderation", moderation::moderation_queue))
+        .service(readable("/moderation/log", moderation::moderation_log))
+        .service(readable("/admin/users", admin::list_users))
+        .service(readable("/admin/users/{id}", admin::show_user))
+        .service(action("/admin/users/{id}/{action}", admin::change_role))
+        .service(action(
+            "/moderation/events/{id}/{decision}",
+            moderation::decide,
+        ))
         .service(readable("/events/{id}", pages::events::show_event))
         .service(readable("/events/{id}/calendar.ics", feeds::event_calendar))
+        .service(form(
+            "/events/{id}/edit",
+            submissions::edit_event_form,
+            submissions::update_event,
+        ))
+        // cancel, postpone, reinstate and delete: a confirmation page and its form.
+        .service(form(
+            "/events/{id}/{action}",
+            submissions::status_form,
+            submissions::change_status,
+        ))
         .service(readable("/static/{file}", assets::serve_asset))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found(

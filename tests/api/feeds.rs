@@ -648,8 +648,9 @@ async fn a_change_bumps_sequence_and_changes_the_etag_a_change_elsewhere_does_no
     // Cancelled: still there, with its status, and SEQUENCE 2.
     {
         let mut conn = app.pool.get().unwrap();
-        Event::set_status(&mut conn, e.id, EventStatus::Cancelled, later).unwrap();
-        let again = Event::set_status(&mut conn, e.id, EventStatus::Cancelled, later).unwrap();
+        Event::set_status(&mut conn, e.id, EventStatus::Cancelled, None, later).unwrap();
+        let again =
+            Event::set_status(&mut conn, e.id, EventStatus::Cancelled, None, later).unwrap();
         assert_eq!(again.sequence, 2, "cancelling twice is one change");
     }
     let res = app.get_with(path, &[("If-None-Match", &new_etag)]).await;

@@ -285,3 +285,209 @@ impl EventBuilder<'_> {
             .expect("inserted")
     }
 }
+
+/// A visitor with cookies, who fills in forms the way a browser does: each form is
+/// fetched first and posted back with the CSRF token it carries. Redirects are not
+/// followed, so tests see the 303s themselves.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    client: awc::Client,
+    cookies: std::cell::RefCell<std::collections::BTreeMap<String, String>>,
+}
+
+/// The password every test account has.
+pub const PASSWORD: &str = "a long test password";
+
+impl TestApp {
+    /// A new visitor with no cookies.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: awc::Client::builder().disable_redirects().finish(),
+            cookies: Default::default(),
+        }
+    }
+
+    /// A visitor who has just signed up with `email` (password [`PASSWORD`]).
+    pub async fn organiser(&self, email: &str) -> Browser<'_> {
+        let browser = self.browser();
+        let response = browser
+            .submit(
+                "/signup",
+                "/signup",
+                &[
+                    ("email", email),
+                    ("name", "Test Organiser"),
+                    ("organisation", "Test Festival"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status, 303,
+            "signing up {email}: {}",
+            response.body
+        );
+        browser
+    }
+
+    /// A signed-in moderator for `city` (a slug, or `None` for the whole network).
+    pub async fn moderator(&self, email: &str, city: Option<&str>) -> Browser<'_> {
+        let browser = self.organiser(email).await;
+        self.grant_moderator(email, city);
+        browser
+    }
+
+    /// Gives the account with `email` a moderator role, behind the app's back.
+    pub fn grant_moderator(&self, email: &str, city: Option<&str>) {
+        use creative_calendar::db::models::{Account, ModeratorRole};
+        let mut conn = self.pool.get().unwrap();
+        let account = Account::find_by_email(&mut conn, email).unwrap();
+        let city_id = city.map(|slug| City::find_by_slug(&mut conn, slug).unwrap().id);
+        ModeratorRole::grant(&mut conn, account.id, city_id, self.now).unwrap();
+    }
+
+    /// Marks the account with `email` trusted (or not), behind the app's back.
+    pub fn set_trusted(&self, email: &str, trusted: bool) {
+        use creative_calendar::db::models::Account;
+        let mut conn = self.pool.get().unwrap();
+        let account = Account::find_by_email(&mut conn, email).unwrap();
+        Account::set_trusted(&mut conn, account.id, trusted).unwrap();
+    }
+
+    /// The event with `id` as stored, whatever its moderation state.
+    pub fn stored_event(&self, id: i32) -> Event {
+        let mut conn = self.pool.get().unwrap();
+        Event::find_with_city(&mut conn, id).unwrap().event
+    }
+}
+
+impl Browser<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&self, headers: &awc::http::header::HeaderMap) {
+        for value in headers.get_all("set-cookie") {
+            let Ok(text) = value.to_str() else { continue };
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                let expired = text.to_ascii_lowercase().contains("max-age=0");
+                if value.is_empty() || expired {
+                    self.cookies.borrow_mut().remove(name.trim());
+                } else {
+                    self.cookies
+                        .borrow_mut()
+                        .insert(name.trim().to_owned(), value.trim().to_owned());
+                }
+            }
+        }
+    }
+
+    /// The value of one of the visitor's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.borrow().get(name).cloned()
+    }
+
+    /// Forgets a cookie, as a browser does when it expires.
+    pub fn drop_cookie(&self, name: &str) {
+        self.cookies.borrow_mut().remove(name);
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        let mut res = self
+            .client
+            .get(format!("{}{}", self.app.address, path))
+            .insert_header(("cookie", self.cookie_header()))
+            .send()
+            .await
+            .expect("the request is answered");
+        self.keep_cookies(res.headers());
+        let body = res.body().limit(20_000_000).await.expect("a body");
+        Response {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: String::from_utf8(body.to_vec()).expect("UTF-8"),
+        }
+    }
+
+    /// POSTs exactly `fields`, urlencoded, with the visitor's cookies: no token is added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.post_body(path, body).await
+    }
+
+    pub async fn post_body(&self, path: &str, body: impl Into<Vec<u8>>) -> Response {
+        let mut res = self
+            .client
+            .post(format!("{}{}", self.app.address, path))
+            .insert_header(("cookie", self.cookie_header()))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .send_body(body.into())
+            .await
+            .expect("the request is answered");
+        self.keep_cookies(res.headers());
+        let body = res.body().limit(20_000_000).await.expect("a body");
+        Response {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: String::from_utf8(body.to_vec()).expect("UTF-8"),
+        }
+    }
+
+    /// The CSRF token the page at `path` gives this visitor.
+    pub async fn csrf_token(&self, path: &str) -> String {
+        let page = self.get(path).await;
+        assert_eq!(page.status, 200, "GET {path}: {}", page.body);
+        page.attr(r#"input[name="csrf_token"]"#, "value")
+    }
+
+    /// Fetches the form at `page`, then posts `fields` and its token to `action`.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token(page).await;
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    /// Submits the event form; returns the response (303 to the event, or 422).
+    pub async fn submit_event(&self, fields: &[(&str, &str)]) -> Response {
+        self.submit("/events/new", "/events/new", fields).await
+    }
+
+    /// Submits a valid event and returns its id.
+    pub async fn create_event(&self, fields: &[(&str, &str)]) -> i32 {
+        let mut all: Vec<(&str, &str)> = vec![
+            ("city", "braga"),
+            ("kind", "festival"),
+            ("title", "Braga Media Arts Night"),
+            ("description", "Light and sound."),
+            ("venue", "Theatro Circo"),
+            ("address", "Avenida da Liberdade 697"),
+            ("start_date", "2026-12-12"),
+            ("start_time", "19:00"),
+            ("end_time", "23:00"),
+        ];
+        for (k, v) in fields {
+            all.retain(|(name, _)| name != k);
+            all.push((k, v));
+        }
+        let response = self.submit_event(&all).await;
+        assert_eq!(response.status, 303, "{}", response.body);
+        event_id_from(&response)
+    }
+}
+
+/// The id in a `Location: /events/{id}` header.
+pub fn event_id_from(response: &Response) -> i32 {
+    let location = response.header("location").expect("a Location header");
+    location
+        .trim_start_matches("/events/")
+        .parse()
+        .unwrap_or_else(|_| panic!("not an event address: {location}"))
+}

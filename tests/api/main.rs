@@ -12,4 +12,5 @@ mod errors;
 mod event_page;
 mod feeds;
 mod home_and_fields;
+mod organisers;
 mod time_zones;

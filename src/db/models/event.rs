@@ -50,6 +50,14 @@ pub struct Event {
     pub sequence: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The account that submitted it; none for imported and demo events.
+    pub organiser_id: Option<i32>,
+    /// A moderator's reason for a rejection, shown to the organiser.
+    pub moderation_note: Option<String>,
+    /// The organiser's note on a cancellation or postponement.
+    pub status_note: Option<String>,
+    /// The first approval; an event ever published is cancelled, never deleted.
+    pub first_published_at: Option<NaiveDateTime>,
 }
 
 /// An event to insert.
@@ -83,6 +91,8 @@ pub struct NewEvent {
     pub sequence: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub organiser_id: Option<i32>,
+    pub first_published_at: Option<NaiveDateTime>,
 }
 
 impl NewEvent {
@@ -128,6 +138,8 @@ impl NewEvent {
             sequence: 0,
             created_at: now,
             updated_at: now,
+            organiser_id: None,
+            first_published_at: (moderation == ModerationState::Published).then_some(now),
         })
     }
 
@@ -140,7 +152,7 @@ impl NewEvent {
 
     /// Inserts many rows in statements of `chunk` rows; the caller owns the transaction.
     pub fn insert_all(conn: &mut SqliteConnection, rows: &[NewEvent]) -> QueryResult<usize> {
-        // 27 bound values a row; SQLite allows 32,766 per statement.
+        // 29 bound values a row; SQLite allows 32,766 per statement.
         const ROWS_PER_STATEMENT: usize = 1_000;
         let mut inserted = 0;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -610,29 +622,44 @@ impl Event {
         })
     }
 
-    /// Marks event `id` scheduled, postponed or cancelled. A change of status raises
-    /// `SEQUENCE`; setting the status it already has changes nothing.
+    /// Marks event `id` scheduled, postponed or cancelled, with the organiser's note
+    /// (none when scheduled). A change of status raises `SEQUENCE`; a new note alone only
+    /// moves the last-modified time; the same status and note change nothing.
     pub fn set_status(
         conn: &mut SqliteConnection,
         id: i32,
         status: EventStatus,
+        note: Option<&str>,
         now: DateTime<Utc>,
     ) -> QueryResult<Event> {
-        diesel::update(
+        let note = note.filter(|n| !n.is_empty() && status != EventStatus::Scheduled);
+        conn.transaction(|conn| {
+            let old: Event = events::table
+                .find(id)
+                .select(Event::as_select())
+                .first(conn)?;
+            if old.status != status {
+                diesel::update(events::table.find(id))
+                    .set((
+                        events::status.eq(status.slug()),
+                        events::status_note.eq(note),
+                        events::sequence.eq(events::sequence + 1),
+                        events::updated_at.eq(now.naive_utc()),
+                    ))
+                    .execute(conn)?;
+            } else if old.status_note.as_deref() != note {
+                diesel::update(events::table.find(id))
+                    .set((
+                        events::status_note.eq(note),
+                        events::updated_at.eq(now.naive_utc()),
+                    ))
+                    .execute(conn)?;
+            }
             events::table
                 .find(id)
-                .filter(events::status.ne(status.slug())),
-        )
-        .set((
-            events::status.eq(status.slug()),
-            events::sequence.eq(events::sequence + 1),
-            events::updated_at.eq(now.naive_utc()),
-        ))
-        .execute(conn)?;
-        events::table
-            .find(id)
-            .select(Event::as_select())
-            .first(conn)
+                .select(Event::as_select())
+                .first(conn)
+        })
     }
 
     pub fn count(conn: &mut SqliteConnection) -> QueryResult<i64> {

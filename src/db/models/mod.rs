@@ -1,13 +1,19 @@
 //! Rows, inserts and the queries that belong to them.
 
+mod account;
 mod city;
 mod event;
+mod moderation;
 
+pub use account::{
+    Account, LoginFailure, ModeratorRole, NewAccount, Roles, Session, is_unique_violation,
+};
 pub use city::{City, CityFilter, NewCity};
 pub use event::{
     COUNT_CAP, Event, EventChangeError, EventPage, EventQuery, EventWithCity, FeedEvents, NewEvent,
     UpcomingCounts, Window, data_revision,
 };
+pub use moderation::{EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue};
 
 /// Turns a text search into a LIKE pattern that matches it literally: `%` and `_`
 /// typed by a visitor are not wildcards.

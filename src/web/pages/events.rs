@@ -1,16 +1,19 @@
-use actix_web::web;
 use actix_web::web::Html;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
 use super::{EventCard, Pager, render};
+use crate::auth::MaybeViewer;
 use crate::db::models::{City, CityFilter, Event, EventQuery, EventWithCity, Window};
-use crate::domain::{EventKind, EventSchedule, EventStatus, When};
+use crate::domain::{EventKind, EventSchedule, EventStatus, ModerationState, When};
 use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
 use crate::web::calendar_links::{AddToCalendar, Subscription};
 use crate::web::feeds::calendar_name;
+use crate::web::pages::account::no_store;
+use crate::web::pages::submissions::parse_event_id;
 use crate::web::params::{EventFilter, EventsParams};
 use crate::web::text::{description_html, json_for_script};
 
@@ -268,6 +271,10 @@ pub struct EventShowPage {
     pub on_now: bool,
     pub ended: bool,
     pub add_to_calendar: AddToCalendar,
+    /// The signed-in viewer submitted this event: show its state and the actions.
+    pub is_owner: bool,
+    /// The signed-in viewer moderates the event's city.
+    pub can_moderate: bool,
 }
 
 impl EventShowPage {
@@ -276,6 +283,15 @@ impl EventShowPage {
     }
     fn is_postponed(&self) -> bool {
         self.event.status == EventStatus::Postponed
+    }
+    fn is_published(&self) -> bool {
+        self.event.moderation == ModerationState::Published
+    }
+    fn is_pending(&self) -> bool {
+        self.event.moderation == ModerationState::Pending
+    }
+    fn can_delete(&self) -> bool {
+        self.event.first_published_at.is_none() && !self.is_published()
     }
     fn map_url(&self) -> Option<String> {
         let (lat, lon) = (self.event.latitude?, self.event.longitude?);
@@ -294,25 +310,36 @@ impl EventShowPage {
 
 pub async fn show_event(
     state: web::Data<AppState>,
+    viewer: MaybeViewer,
     id: web::Path<String>,
-) -> Result<Html, AppError> {
+) -> Result<HttpResponse, AppError> {
     // A non-numeric id names no event: 404, like any other unknown address.
-    let id: i32 = id
-        .parse()
-        .map_err(|_| AppError::not_found("There is no event at this address."))?;
+    let id = parse_event_id(&id)?;
     let row = state
         .db(move |conn| {
-            Event::find_published(conn, id)
+            Event::find_with_city(conn, id)
                 .or_when_missing(|| AppError::not_found("There is no event at this address."))
         })
         .await?;
+    let viewer = viewer.0;
+    let is_owner = viewer
+        .as_ref()
+        .is_some_and(|v| row.event.organiser_id == Some(v.account.id));
+    let can_moderate = viewer
+        .as_ref()
+        .is_some_and(|v| v.roles.can_moderate(row.event.city_id));
+    // Pending and rejected events exist only for their organiser and the moderators:
+    // for anyone else there is nothing at this address.
+    if row.event.moderation != ModerationState::Published && !is_owner && !can_moderate {
+        return Err(AppError::not_found("There is no event at this address."));
+    }
     let now = state.clock.now();
     let schedule = row.event.schedule();
     let page_url = format!("{}/events/{}", state.public_url, row.event.id);
     let json_ld = json_for_script(&json_ld(&row, &schedule, &page_url));
     let add_to_calendar = AddToCalendar::new(&state.public_url, &row);
     let EventWithCity { event, city } = row;
-    render(&EventShowPage {
+    let page = EventShowPage {
         section: "events",
         when: When::full(&schedule, event.timezone.tz(), &city.name),
         description_html: description_html(&event.description),
@@ -322,6 +349,17 @@ pub async fn show_event(
         add_to_calendar,
         event,
         city,
+        is_owner,
+        can_moderate,
+    };
+    let html = page.render()?;
+    Ok(if viewer.is_some() {
+        // What a signed-in viewer sees may differ from the public page.
+        no_store(actix_web::http::StatusCode::OK, html)
+    } else {
+        HttpResponse::Ok()
+            .content_type(actix_web::http::header::ContentType::html())
+            .body(html)
     })
 }
 

@@ -1,11 +1,15 @@
 //! HTML pages. Each handler sits next to its template struct; the templates live in
 //! `templates/` under the same names.
 
+pub mod account;
+pub mod admin;
 pub mod cities;
 pub mod events;
 pub mod fields;
 pub mod health;
 pub mod home;
+pub mod moderation;
+pub mod submissions;
 
 use actix_web::web::Html;
 use askama::Template;

@@ -1,0 +1,8 @@
+//! Accounts: passwords, sessions, CSRF tokens, and who may do what.
+
+pub mod admin;
+pub mod password;
+pub mod session;
+
+pub use password::{hash_password, verify_nothing, verify_password};
+pub use session::{Checked, CsrfToken, MaybeViewer, NoFields, Viewer};

@@ -1,0 +1,352 @@
+//! Who is asking: the session cookie, the signed-in account and its roles, and the CSRF
+//! token that every state-changing form must carry.
+//!
+//! * The session cookie holds 32 random bytes; the database keeps only their SHA-256, so
+//!   a copy of the database signs nobody in. A new session is made at every sign-in (the
+//!   old one, if any, is dropped), so a token planted before sign-in is worthless after.
+//! * A signed-in form's CSRF token is the session's own, random and stored beside it.
+//!   Before sign-in (the sign-up and sign-in forms) there is no session: the token is
+//!   then a random value in a cookie of its own that the form must repeat (the
+//!   "double submit" pattern); another site can neither read that cookie nor set it.
+//! * Both cookies are `HttpOnly` and `SameSite=Lax`, and `Secure` when the site's public
+//!   address is https.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::db::models::{Account, Roles, Session};
+use crate::error::AppError;
+use crate::web::AppState;
+
+pub const SESSION_COOKIE: &str = "cc_session";
+pub const CSRF_COOKIE: &str = "cc_csrf";
+
+/// How long a session lives at most, however active: a stolen cookie stops working.
+pub const SESSION_MAX_AGE: TimeDelta = TimeDelta::days(30);
+/// A session is refreshed in the database at most this often, not on every request.
+const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(5);
+
+/// A signed-in account, its roles and its session.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub account: Account,
+    pub roles: Roles,
+    pub session_id: i32,
+    pub csrf_token: String,
+}
+
+/// The signed-in account, if there is one. Never fails: an unknown or expired cookie is
+/// simply nobody.
+#[derive(Debug, Clone)]
+pub struct MaybeViewer(pub Option<Viewer>);
+
+/// 32 random bytes, URL-safe base64.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    // The operating system's generator: these tokens are secrets.
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database stores of a session token.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares in time that does not depend on where the first difference is.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A cookie with the site's flags.
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    max_age: TimeDelta,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(time::Duration::seconds(max_age.num_seconds()))
+        .finish()
+}
+
+/// A cookie that tells the browser to forget `name`.
+pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut c = cookie(name, String::new(), secure, TimeDelta::zero());
+    c.make_removal();
+    c
+}
+
+impl MaybeViewer {
+    async fn load(req: &HttpRequest) -> Result<MaybeViewer, AppError> {
+        if let Some(cached) = req.extensions().get::<MaybeViewer>() {
+            return Ok(cached.clone());
+        }
+        let viewer = match req.cookie(SESSION_COOKIE) {
+            None => None,
+            Some(c) => {
+                let state = state(req)?;
+                let hash = token_hash(c.value());
+                let now = state.clock.now();
+                let idle = state.session_idle;
+                state
+                    .db(move |conn| Ok(find_session(conn, &hash, now, idle)?))
+                    .await?
+            }
+        };
+        let found = MaybeViewer(viewer);
+        req.extensions_mut().insert(found.clone());
+        Ok(found)
+    }
+}
+
+fn find_session(
+    conn: &mut diesel::SqliteConnection,
+    hash: &str,
+    now: DateTime<Utc>,
+    idle: TimeDelta,
+) -> diesel::QueryResult<Option<Viewer>> {
+    let (session, account) = match Session::find_by_token_hash(conn, hash) {
+        Ok(found) => found,
+        Err(diesel::result::Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let last_seen = session.last_seen_at.and_utc();
+    if now - last_seen > idle || now - session.created_at.and_utc() > SESSION_MAX_AGE {
+        Session::delete(conn, session.id)?;
+        return Ok(None);
+    }
+    if now - last_seen > TOUCH_EVERY {
+        Session::touch(conn, session.id, now)?;
+    }
+    let roles = Roles::load(conn, &account)?;
+    Ok(Some(Viewer {
+        account,
+        roles,
+        session_id: session.id,
+        csrf_token: session.csrf_token,
+    }))
+}
+
+fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the application state is missing")))
+}
+
+/// The path and query of the request, to come back to after signing in.
+fn here(req: &HttpRequest) -> String {
+    match req.uri().path_and_query() {
+        Some(pq) => pq.as_str().to_owned(),
+        None => req.path().to_owned(),
+    }
+}
+
+impl FromRequest for MaybeViewer {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { MaybeViewer::load(&req).await })
+    }
+}
+
+/// A page or action for signed-in people: anyone else is sent to sign in.
+impl FromRequest for Viewer {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            MaybeViewer::load(&req).await?.0.ok_or_else(|| {
+                let next = if req.method() == actix_web::http::Method::GET {
+                    here(&req)
+                } else {
+                    req.headers()
+                        .get(header::REFERER)
+                        .and_then(|r| r.to_str().ok())
+                        .and_then(local_path)
+                        .unwrap_or_else(|| "/my/events".to_owned())
+                };
+                AppError::LoginRequired { next }
+            })
+        })
+    }
+}
+
+/// The path of a URL on this site, from a Referer; `None` for other sites.
+fn local_path(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let path = parsed.path();
+    let mut out = path.to_owned();
+    if let Some(q) = parsed.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    Some(out)
+}
+
+/// The token a page's forms carry, and the cookie to set when a visitor who is not
+/// signed in has none yet.
+#[derive(Debug, Clone)]
+pub struct CsrfToken {
+    pub value: String,
+    cookie: Option<Cookie<'static>>,
+}
+
+impl CsrfToken {
+    pub fn for_page(req: &HttpRequest, viewer: Option<&Viewer>, secure: bool) -> CsrfToken {
+        if let Some(viewer) = viewer {
+            return CsrfToken {
+                value: viewer.csrf_token.clone(),
+                cookie: None,
+            };
+        }
+        match req.cookie(CSRF_COOKIE).filter(|c| c.value().len() >= 32) {
+            Some(c) => CsrfToken {
+                value: c.value().to_owned(),
+                cookie: None,
+            },
+            None => {
+                let value = random_token();
+                CsrfToken {
+                    cookie: Some(cookie(
+                        CSRF_COOKIE,
+                        value.clone(),
+                        secure,
+                        TimeDelta::days(1),
+                    )),
+                    value,
+                }
+            }
+        }
+    }
+
+    /// A page with forms: never stored by a shared cache (it carries this visitor's
+    /// token), and with the token's cookie when it is new.
+    pub fn page(self, status: actix_web::http::StatusCode, html: String) -> HttpResponse {
+        let mut response = HttpResponse::build(status);
+        response
+            .content_type(header::ContentType::html())
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(c) = self.cookie {
+            response.cookie(c);
+        }
+        response.body(html)
+    }
+}
+
+/// A posted form whose `csrf_token` matched: the only way handlers read a form that
+/// changes anything. A missing or wrong token is a 403 before the handler runs.
+pub struct Checked<T> {
+    pub viewer: Option<Viewer>,
+    pub form: T,
+}
+
+impl<T> Checked<T> {
+    /// The signed-in viewer; a form posted by nobody is sent to sign in.
+    pub fn signed_in(self) -> Result<(Viewer, T), AppError> {
+        match self.viewer {
+            Some(v) => Ok((v, self.form)),
+            None => Err(AppError::LoginRequired {
+                next: "/my/events".to_owned(),
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Posted<T> {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    form: T,
+}
+
+/// A form with no fields but its token (sign out, approve).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NoFields {}
+
+pub const CSRF_FAILED: &str = "This form has expired or did not come from this site, so nothing was changed. Go back, reload the page and try again.";
+
+impl<T: DeserializeOwned + 'static> FromRequest for Checked<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Form::<Posted<T>>::from_request(&req, payload);
+        Box::pin(async move {
+            let viewer = MaybeViewer::load(&req).await?.0;
+            let posted = body.await.map_err(form_error)?.into_inner();
+            let expected = match &viewer {
+                Some(v) => Some(v.csrf_token.clone()),
+                None => req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()),
+            };
+            match expected {
+                Some(expected) if same_token(&expected, &posted.csrf_token) => Ok(Checked {
+                    viewer,
+                    form: posted.form,
+                }),
+                _ => Err(AppError::forbidden(CSRF_FAILED)),
+            }
+        })
+    }
+}
+
+/// A body that is not a form of the expected shape.
+fn form_error(e: actix_web::Error) -> AppError {
+    match e.as_error::<actix_web::error::UrlencodedError>() {
+        Some(
+            actix_web::error::UrlencodedError::Overflow { .. }
+            | actix_web::error::UrlencodedError::UnknownLength,
+        ) => AppError::PayloadTooLarge,
+        Some(other) => AppError::bad_request("form", other.to_string()),
+        None => AppError::bad_request("form", e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_kept() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token());
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn tokens_compare_exactly() {
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("abc", "ab"));
+        assert!(!same_token("", ""));
+    }
+}

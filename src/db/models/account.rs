@@ -1,0 +1,411 @@
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
+
+use crate::db::schema::{accounts, cities, login_failures, moderator_roles, sessions};
+
+/// An organiser's account; moderators and admins are organisers with roles.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = accounts, check_for_backend(Sqlite))]
+pub struct Account {
+    pub id: i32,
+    /// Trimmed and lower-cased (see [`crate::domain::Email`]).
+    pub email: String,
+    pub display_name: String,
+    pub organisation: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub is_trusted: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub organisation: &'a str,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+    pub is_trusted: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewAccount<'_> {
+    /// Inserts the account; an email already taken is a `UniqueViolation`.
+    pub fn insert(&self, conn: &mut SqliteConnection) -> QueryResult<Account> {
+        diesel::insert_into(accounts::table)
+            .values(self)
+            .returning(Account::as_returning())
+            .get_result(conn)
+    }
+}
+
+/// Whether a database error is a unique constraint refusing a duplicate.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+impl Account {
+    pub fn find(conn: &mut SqliteConnection, id: i32) -> QueryResult<Account> {
+        accounts::table
+            .find(id)
+            .select(Account::as_select())
+            .first(conn)
+    }
+
+    /// `email` must already be normalised.
+    pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<Account> {
+        accounts::table
+            .filter(accounts::email.eq(email))
+            .select(Account::as_select())
+            .first(conn)
+    }
+
+    /// Every account, newest first, optionally only those whose email or name
+    /// contains `search`.
+    pub fn list(
+        conn: &mut SqliteConnection,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<(Vec<Account>, i64)> {
+        let filtered = || {
+            let mut query = accounts::table.into_boxed();
+            if let Some(search) = search {
+                let pattern = super::like_pattern(&search.to_lowercase());
+                query = query.filter(
+                    accounts::email
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(accounts::display_name.like(pattern.clone()).escape('\\'))
+                        .or(accounts::organisation.like(pattern).escape('\\')),
+                );
+            }
+            query
+        };
+        let total = filtered().count().get_result(conn)?;
+        let rows = filtered()
+            .order(accounts::id.desc())
+            .limit(limit)
+            .offset(offset)
+            .select(Account::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    pub fn update_profile(
+        conn: &mut SqliteConnection,
+        id: i32,
+        display_name: &str,
+        organisation: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Account> {
+        diesel::update(accounts::table.find(id))
+            .set((
+                accounts::display_name.eq(display_name),
+                accounts::organisation.eq(organisation),
+                accounts::updated_at.eq(now.naive_utc()),
+            ))
+            .returning(Account::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn update_password(
+        conn: &mut SqliteConnection,
+        id: i32,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::update(accounts::table.find(id))
+            .set((
+                accounts::password_hash.eq(password_hash),
+                accounts::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)
+    }
+
+    pub fn set_trusted(conn: &mut SqliteConnection, id: i32, trusted: bool) -> QueryResult<usize> {
+        diesel::update(accounts::table.find(id))
+            .set(accounts::is_trusted.eq(trusted))
+            .execute(conn)
+    }
+
+    pub fn set_admin(conn: &mut SqliteConnection, id: i32, admin: bool) -> QueryResult<usize> {
+        diesel::update(accounts::table.find(id))
+            .set(accounts::is_admin.eq(admin))
+            .execute(conn)
+    }
+
+    pub fn count_admins(conn: &mut SqliteConnection) -> QueryResult<i64> {
+        accounts::table
+            .filter(accounts::is_admin.eq(true))
+            .count()
+            .get_result(conn)
+    }
+
+    /// The name shown for the account's events: the organisation, or the person.
+    pub fn organiser_name(&self) -> String {
+        if self.organisation.is_empty() {
+            self.display_name.clone()
+        } else {
+            self.organisation.clone()
+        }
+    }
+}
+
+/// A moderator role of an account, with the city's name (none: the whole network).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModeratorRole {
+    pub id: i32,
+    pub account_id: i32,
+    pub city_id: Option<i32>,
+    pub city_name: Option<String>,
+}
+
+/// What an account may do beyond organising.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Roles {
+    pub admin: bool,
+    pub trusted: bool,
+    pub moderator: Vec<ModeratorRole>,
+}
+
+impl Roles {
+    pub fn load(conn: &mut SqliteConnection, account: &Account) -> QueryResult<Roles> {
+        Ok(Roles {
+            admin: account.is_admin,
+            trusted: account.is_trusted,
+            moderator: ModeratorRole::for_account(conn, account.id)?,
+        })
+    }
+
+    pub fn moderates_network(&self) -> bool {
+        self.admin || self.moderator.iter().any(|r| r.city_id.is_none())
+    }
+
+    pub fn is_moderator(&self) -> bool {
+        self.admin || !self.moderator.is_empty()
+    }
+
+    pub fn can_moderate(&self, city_id: i32) -> bool {
+        self.moderates_network() || self.moderator.iter().any(|r| r.city_id == Some(city_id))
+    }
+
+    /// The cities a moderator covers; `None` means all of them.
+    pub fn moderated_cities(&self) -> Option<Vec<i32>> {
+        (!self.moderates_network())
+            .then(|| self.moderator.iter().filter_map(|r| r.city_id).collect())
+    }
+
+    /// Whether an event in `city_id` by this account is published without review.
+    pub fn publishes_directly(&self, city_id: i32) -> bool {
+        self.trusted || self.can_moderate(city_id)
+    }
+}
+
+impl ModeratorRole {
+    pub fn for_account(conn: &mut SqliteConnection, account_id: i32) -> QueryResult<Vec<Self>> {
+        let rows: Vec<(i32, i32, Option<i32>, Option<String>)> = moderator_roles::table
+            .left_join(cities::table)
+            .filter(moderator_roles::account_id.eq(account_id))
+            .order((cities::name.asc(), moderator_roles::id.asc()))
+            .select((
+                moderator_roles::id,
+                moderator_roles::account_id,
+                moderator_roles::city_id,
+                cities::name.nullable(),
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, account_id, city_id, city_name)| ModeratorRole {
+                id,
+                account_id,
+                city_id,
+                city_name,
+            })
+            .collect())
+    }
+
+    /// Grants a role; granting one the account already has changes nothing and says so.
+    pub fn grant(
+        conn: &mut SqliteConnection,
+        account_id: i32,
+        city_id: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        let inserted = diesel::insert_into(moderator_roles::table)
+            .values((
+                moderator_roles::account_id.eq(account_id),
+                moderator_roles::city_id.eq(city_id),
+                moderator_roles::created_at.eq(now.naive_utc()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        Ok(inserted > 0)
+    }
+
+    /// Removes role `id` of `account_id`; the role as it was, if there was one.
+    pub fn revoke(
+        conn: &mut SqliteConnection,
+        account_id: i32,
+        id: i32,
+    ) -> QueryResult<Option<ModeratorRole>> {
+        let role = ModeratorRole::for_account(conn, account_id)?
+            .into_iter()
+            .find(|r| r.id == id);
+        if role.is_some() {
+            diesel::delete(
+                moderator_roles::table
+                    .filter(moderator_roles::id.eq(id))
+                    .filter(moderator_roles::account_id.eq(account_id)),
+            )
+            .execute(conn)?;
+        }
+        Ok(role)
+    }
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sessions, check_for_backend(Sqlite))]
+pub struct Session {
+    pub id: i32,
+    pub token_hash: String,
+    pub account_id: i32,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+}
+
+impl Session {
+    pub fn create(
+        conn: &mut SqliteConnection,
+        account_id: i32,
+        token_hash: &str,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Session> {
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::token_hash.eq(token_hash),
+                sessions::account_id.eq(account_id),
+                sessions::csrf_token.eq(csrf_token),
+                sessions::created_at.eq(now.naive_utc()),
+                sessions::last_seen_at.eq(now.naive_utc()),
+            ))
+            .returning(Session::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn find_by_token_hash(
+        conn: &mut SqliteConnection,
+        token_hash: &str,
+    ) -> QueryResult<(Session, Account)> {
+        sessions::table
+            .inner_join(accounts::table)
+            .filter(sessions::token_hash.eq(token_hash))
+            .select((Session::as_select(), Account::as_select()))
+            .first(conn)
+    }
+
+    pub fn touch(conn: &mut SqliteConnection, id: i32, now: DateTime<Utc>) -> QueryResult<usize> {
+        diesel::update(sessions::table.find(id))
+            .set(sessions::last_seen_at.eq(now.naive_utc()))
+            .execute(conn)
+    }
+
+    pub fn delete(conn: &mut SqliteConnection, id: i32) -> QueryResult<usize> {
+        diesel::delete(sessions::table.find(id)).execute(conn)
+    }
+
+    /// Signs the account out everywhere but in session `keep`.
+    pub fn delete_others(
+        conn: &mut SqliteConnection,
+        account_id: i32,
+        keep: Option<i32>,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            sessions::table
+                .filter(sessions::account_id.eq(account_id))
+                .filter(sessions::id.ne(keep.unwrap_or(-1))),
+        )
+        .execute(conn)
+    }
+
+    /// Removes sessions idle since before `idle_before` or started before
+    /// `started_before`.
+    pub fn purge(
+        conn: &mut SqliteConnection,
+        idle_before: DateTime<Utc>,
+        started_before: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            sessions::table.filter(
+                sessions::last_seen_at
+                    .lt(idle_before.naive_utc())
+                    .or(sessions::created_at.lt(started_before.naive_utc())),
+            ),
+        )
+        .execute(conn)
+    }
+}
+
+/// Failed sign-ins, counted to throttle guessing.
+pub struct LoginFailure;
+
+impl LoginFailure {
+    pub fn record(
+        conn: &mut SqliteConnection,
+        email: &str,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::email.eq(email),
+                login_failures::client.eq(client),
+                login_failures::failed_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)
+    }
+
+    /// Failures for `email` and from `client` since `since`.
+    pub fn count_since(
+        conn: &mut SqliteConnection,
+        email: &str,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> QueryResult<(i64, i64)> {
+        let since = since.naive_utc();
+        let by_email = login_failures::table
+            .filter(login_failures::email.eq(email))
+            .filter(login_failures::failed_at.gt(since))
+            .count()
+            .get_result(conn)?;
+        let by_client = login_failures::table
+            .filter(login_failures::client.eq(client))
+            .filter(login_failures::failed_at.gt(since))
+            .count()
+            .get_result(conn)?;
+        Ok((by_email, by_client))
+    }
+
+    /// A successful sign-in forgives the account's failures (not the address's).
+    pub fn clear_for_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<usize> {
+        diesel::delete(login_failures::table.filter(login_failures::email.eq(email))).execute(conn)
+    }
+
+    pub fn purge(conn: &mut SqliteConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+        diesel::delete(
+            login_failures::table.filter(login_failures::failed_at.lt(before.naive_utc())),
+        )
+        .execute(conn)
+    }
+}

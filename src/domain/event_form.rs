@@ -1,0 +1,593 @@
+//! The organisers' event form, as typed, and its parsing into an [`EventDraft`].
+//! Every field is checked and every error kept, so that the page can show them all at
+//! once beside their fields.
+
+use chrono::{Datelike, NaiveDate, NaiveTime, TimeDelta};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::account::{optional_line, required_line};
+use super::schedule::{ScheduleError, local_instant};
+use super::text::{TextError, clean_text, sentence};
+use super::{CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle};
+
+/// The form's fields, exactly as submitted. The names are a contract shared by the HTML
+/// form and the future API: `city`, `kind`, `field`, `title`, `description`, `venue`,
+/// `address`, `url`, `price`, `all_day`, `start_date`, `end_date`, `start_time`,
+/// `end_time`. Anything missing reads as empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct EventForm {
+    pub city: String,
+    pub kind: String,
+    pub field: String,
+    pub title: String,
+    pub description: String,
+    pub venue: String,
+    pub address: String,
+    pub url: String,
+    pub price: String,
+    /// A checkbox: present (any value but "false"/"0"/"off") when ticked.
+    pub all_day: Option<String>,
+    pub start_date: String,
+    pub end_date: String,
+    pub start_time: String,
+    pub end_time: String,
+}
+
+/// What the form needs to know of the chosen city.
+#[derive(Debug, Clone, Copy)]
+pub struct FormCity {
+    pub tz: Tz,
+    pub field: CreativeField,
+}
+
+/// Errors by field name, in the order the form shows its fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    /// Adds an error for `field`; a field keeps only its first error, the one to fix first.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        if self.get(field).is_none() {
+            self.0.push((field, message.into()));
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// In form order, for the summary at the top of the page.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let mut all: Vec<_> = self.0.iter().map(|(f, m)| (*f, m.as_str())).collect();
+        all.sort_by_key(|(f, _)| FORM_ORDER.iter().position(|o| o == f).unwrap_or(usize::MAX));
+        all.into_iter()
+    }
+}
+
+const FORM_ORDER: &[&str] = &[
+    "city",
+    "kind",
+    "field",
+    "title",
+    "description",
+    "venue",
+    "address",
+    "url",
+    "price",
+    "all_day",
+    "start_date",
+    "start_time",
+    "end_date",
+    "end_time",
+];
+
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+pub const MAX_VENUE_CHARS: usize = 200;
+pub const MAX_ADDRESS_CHARS: usize = 300;
+pub const MAX_PRICE_CHARS: usize = 100;
+pub const MAX_URL_CHARS: usize = 2_000;
+/// How far ahead an event may be announced, and how far back one may still be entered.
+pub const YEARS_AHEAD: i32 = 10;
+pub const YEARS_BACK: i32 = 1;
+
+impl EventForm {
+    /// Whether the all-day box is ticked.
+    pub fn is_all_day(&self) -> bool {
+        self.all_day
+            .as_deref()
+            .is_some_and(|v| !matches!(v.trim(), "" | "false" | "0" | "off"))
+    }
+
+    /// Parses the form for an event in `city` (`None` when the city field itself is
+    /// wrong: the other fields are still checked, so that every error shows at once).
+    /// `today` bounds the years an event may fall in. `organizer_name` and `status` are
+    /// not fields of the form; the caller supplies them.
+    pub fn parse(
+        &self,
+        city: Option<FormCity>,
+        today: NaiveDate,
+        organizer_name: Option<String>,
+        status: EventStatus,
+    ) -> Result<EventDraft, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let text_error = |e: TextError| sentence(&e.to_string());
+
+        let kind = match self.kind.trim() {
+            "" => {
+                errors.add("kind", "Choose what kind of event this is.");
+                None
+            }
+            k => EventKind::parse(k)
+                .map_err(|_| errors.add("kind", "Choose one of the kinds in the list."))
+                .ok(),
+        };
+        let field = match self.field.trim() {
+            "" => None,
+            f => CreativeField::parse(f)
+                .map_err(|_| errors.add("field", "Choose one of the fields in the list."))
+                .ok(),
+        };
+        let title = EventTitle::parse(&self.title)
+            .map_err(|e| errors.add("title", text_error(e)))
+            .ok();
+        let description = clean_text(&self.description);
+        let description_len = description.chars().count();
+        if description_len > MAX_DESCRIPTION_CHARS {
+            errors.add(
+                "description",
+                format!(
+                    "The description is at most {} characters (this one has {}).",
+                    thousands(MAX_DESCRIPTION_CHARS),
+                    thousands(description_len)
+                ),
+            );
+        }
+        let venue = required_line(&self.venue, "the venue", MAX_VENUE_CHARS)
+            .map_err(|e| errors.add("venue", text_error(e)))
+            .ok();
+        let address = optional_line(&self.address, "the address", MAX_ADDRESS_CHARS)
+            .map_err(|e| errors.add("address", text_error(e)))
+            .unwrap_or_default();
+        let url = parse_url(&self.url)
+            .map_err(|e| errors.add("url", e))
+            .ok()
+            .flatten();
+        let price = optional_line(&self.price, "the price", MAX_PRICE_CHARS)
+            .map_err(|e| errors.add("price", text_error(e)))
+            .unwrap_or_default();
+        let schedule = self.schedule(city.map(|c| c.tz), today, &mut errors);
+
+        match (kind, title, venue, schedule) {
+            (Some(kind), Some(title), Some(venue), Some(schedule)) if errors.is_empty() => {
+                let is_free = is_free_price(&price);
+                Ok(EventDraft {
+                    kind,
+                    // The city's own field is stored as "none given" so that it follows
+                    // the city.
+                    field: field.filter(|f| city.is_none_or(|c| c.field != *f)),
+                    title,
+                    description,
+                    venue_name: venue,
+                    venue_address: address,
+                    coordinates: None,
+                    schedule,
+                    url,
+                    price: (!price.is_empty()).then_some(price),
+                    is_free,
+                    organizer_name,
+                    status,
+                })
+            }
+            _ => {
+                if errors.is_empty() {
+                    // Unreachable: every `None` above recorded an error. Stay total.
+                    errors.add("title", "Please check the form.");
+                }
+                Err(errors)
+            }
+        }
+    }
+
+    /// The dates and times, checked against each other and against the city's clock.
+    fn schedule(
+        &self,
+        tz: Option<Tz>,
+        today: NaiveDate,
+        errors: &mut FieldErrors,
+    ) -> Option<EventSchedule> {
+        let first_year = today.year() - YEARS_BACK;
+        let last_year = today.year() + YEARS_AHEAD;
+        let date = |name: &'static str, value: &str, errors: &mut FieldErrors| {
+            let value = value.trim();
+            if value.is_empty() {
+                return None;
+            }
+            match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+                Ok(d) if (first_year..=last_year).contains(&d.year()) => Some(d),
+                Ok(_) => {
+                    errors.add(
+                        name,
+                        format!("Choose a date between {first_year} and {last_year}."),
+                    );
+                    None
+                }
+                Err(_) => {
+                    errors.add(
+                        name,
+                        "Enter the date as year-month-day, such as 2026-12-12.",
+                    );
+                    None
+                }
+            }
+        };
+        let time = |name: &'static str, value: &str, errors: &mut FieldErrors| {
+            let value = value.trim();
+            if value.is_empty() {
+                return None;
+            }
+            match NaiveTime::parse_from_str(value, "%H:%M")
+                .or_else(|_| NaiveTime::parse_from_str(value, "%H:%M:%S"))
+            {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    errors.add(name, "Enter the time as hours:minutes, such as 19:30.");
+                    None
+                }
+            }
+        };
+
+        let start_date = date("start_date", &self.start_date, errors);
+        if self.start_date.trim().is_empty() {
+            errors.add("start_date", "Enter the day the event starts.");
+        }
+        let end_date = date("end_date", &self.end_date, errors);
+        let end_date_given = !self.end_date.trim().is_empty();
+
+        if self.is_all_day() {
+            let first = start_date?;
+            if end_date_given && end_date.is_none() {
+                return None;
+            }
+            let last = end_date.unwrap_or(first);
+            return match EventSchedule::all_day(first, last) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    errors.add("end_date", schedule_message(&e));
+                    None
+                }
+            };
+        }
+
+        let start_time = time("start_time", &self.start_time, errors);
+        if self.start_time.trim().is_empty() {
+            errors.add(
+                "start_time",
+                "Enter the time the event starts, or tick “All day”.",
+            );
+        }
+        let end_time = time("end_time", &self.end_time, errors);
+        let end_time_given = !self.end_time.trim().is_empty();
+        let start = start_date?.and_time(start_time?);
+        if (end_date_given && end_date.is_none()) || (end_time_given && end_time.is_none()) {
+            return None;
+        }
+        let end = match (end_date, end_time) {
+            (None, None) => None,
+            // An end time alone is on the start day, or, when it is earlier than the
+            // start, on the night after (a concert from 22:00 to 02:00).
+            (None, Some(t)) => {
+                let same_day = start.date().and_time(t);
+                Some(if same_day <= start {
+                    same_day + TimeDelta::days(1)
+                } else {
+                    same_day
+                })
+            }
+            (Some(_), None) => {
+                errors.add(
+                    "end_time",
+                    "Enter the time the event ends on its last day, or leave the end date empty.",
+                );
+                return None;
+            }
+            (Some(d), Some(t)) => Some(d.and_time(t)),
+        };
+        let schedule = match EventSchedule::timed(start, end) {
+            Ok(s) => s,
+            Err(e) => {
+                let field = match e {
+                    ScheduleError::YearOutOfRange => "start_date",
+                    _ if end_date_given => "end_date",
+                    _ => "end_time",
+                };
+                errors.add(field, schedule_message(&e));
+                return None;
+            }
+        };
+        // Without a valid city there is no clock to check the times against; the city
+        // field already carries an error.
+        let tz = tz?;
+        let mut ok = true;
+        for (name, local) in [("start_time", Some(start)), ("end_time", end)] {
+            if let Some(local) = local
+                && let Err(e) = local_instant(tz, local)
+            {
+                errors.add(name, schedule_message(&e));
+                ok = false;
+            }
+        }
+        if ok && let Err(e) = schedule.resolve(tz) {
+            errors.add("end_time", schedule_message(&e));
+            ok = false;
+        }
+        ok.then_some(schedule)
+    }
+}
+
+fn schedule_message(e: &ScheduleError) -> String {
+    match e {
+        ScheduleError::NonexistentLocalTime { time, zone } => format!(
+            "{} does not exist in {zone}: the clocks go forward at that moment. Choose a time after the change.",
+            time.format("%H:%M on %-d %B %Y")
+        ),
+        ScheduleError::EndBeforeStart => "The end is before the start.".to_owned(),
+        ScheduleError::EmptyDuration => "The end must be later than the start.".to_owned(),
+        other => sentence(&other.to_string()),
+    }
+}
+
+/// An http(s) address with a host, or nothing.
+fn parse_url(value: &str) -> Result<Option<String>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > MAX_URL_CHARS {
+        return Err(format!(
+            "A web address is at most {} characters.",
+            thousands(MAX_URL_CHARS)
+        ));
+    }
+    let bad = || "Enter a full web address starting with https:// or http://.".to_owned();
+    let url = url::Url::parse(value).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("A web address for visitors cannot carry a user name or password.".into());
+    }
+    Ok(Some(url.to_string()))
+}
+
+/// "Free", "free entry", "0", "gratis": the event costs nothing.
+fn is_free_price(price: &str) -> bool {
+    let p = price.trim().to_lowercase();
+    matches!(
+        p.as_str(),
+        "free" | "free entry" | "free admission" | "0" | "gratis" | "gratuit" | "gratuito"
+    )
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::testing::{at, date};
+    use chrono_tz::Europe;
+
+    fn braga() -> Option<FormCity> {
+        Some(FormCity {
+            tz: Europe::Lisbon,
+            field: CreativeField::MediaArts,
+        })
+    }
+
+    fn today() -> NaiveDate {
+        date(2026, 11, 28)
+    }
+
+    fn valid() -> EventForm {
+        EventForm {
+            city: "braga".into(),
+            kind: "festival".into(),
+            title: "Braga Media Arts Festival".into(),
+            description: "Three nights of light.\r\n\r\nFree for all.".into(),
+            venue: "Theatro Circo".into(),
+            address: "Av. da Liberdade 697".into(),
+            url: "https://example.org/festival".into(),
+            price: "Free".into(),
+            start_date: "2026-12-12".into(),
+            start_time: "19:00".into(),
+            end_time: "23:00".into(),
+            ..EventForm::default()
+        }
+    }
+
+    fn parse(form: &EventForm) -> Result<EventDraft, FieldErrors> {
+        form.parse(braga(), today(), None, EventStatus::Scheduled)
+    }
+
+    #[test]
+    fn a_complete_form_becomes_a_draft() {
+        let draft = parse(&valid()).unwrap();
+        assert_eq!(draft.title.as_str(), "Braga Media Arts Festival");
+        assert_eq!(draft.description, "Three nights of light.\n\nFree for all.");
+        assert_eq!(
+            draft.schedule,
+            EventSchedule::Timed {
+                start: at(2026, 12, 12, 19, 0),
+                end: Some(at(2026, 12, 12, 23, 0))
+            }
+        );
+        assert!(draft.is_free);
+        assert_eq!(draft.field, None, "the city's field is not stored twice");
+        assert_eq!(draft.url.as_deref(), Some("https://example.org/festival"));
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let form = EventForm {
+            kind: "rave".into(),
+            field: "cooking".into(),
+            title: " ".into(),
+            description: "x".repeat(10_001),
+            venue: String::new(),
+            url: "javascript:alert(1)".into(),
+            start_date: "12/12/2026".into(),
+            start_time: "7pm".into(),
+            ..EventForm::default()
+        };
+        let errors = parse(&form).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "kind",
+                "field",
+                "title",
+                "description",
+                "venue",
+                "url",
+                "start_date",
+                "start_time"
+            ]
+        );
+        assert!(errors.get("description").unwrap().contains("10,000"));
+    }
+
+    #[test]
+    fn an_end_before_the_start_is_explained_at_the_end() {
+        let form = EventForm {
+            end_date: "2026-12-11".into(),
+            end_time: "23:00".into(),
+            ..valid()
+        };
+        assert_eq!(
+            parse(&form).unwrap_err().get("end_date"),
+            Some("The end is before the start.")
+        );
+        let all_day = EventForm {
+            all_day: Some("on".into()),
+            end_date: "2026-12-10".into(),
+            ..valid()
+        };
+        assert!(parse(&all_day).unwrap_err().get("end_date").is_some());
+    }
+
+    #[test]
+    fn an_end_time_earlier_than_the_start_is_the_night_after() {
+        let form = EventForm {
+            start_time: "22:00".into(),
+            end_time: "02:00".into(),
+            ..valid()
+        };
+        let draft = parse(&form).unwrap();
+        assert_eq!(draft.schedule.last_date(), date(2026, 12, 13));
+    }
+
+    #[test]
+    fn a_time_the_clocks_skip_is_explained() {
+        let form = EventForm {
+            start_date: "2027-03-28".into(),
+            start_time: "01:30".into(),
+            end_time: "03:00".into(),
+            ..valid()
+        };
+        let errors = parse(&form).unwrap_err();
+        let message = errors.get("start_time").unwrap();
+        assert!(message.contains("Europe/Lisbon"), "{message}");
+        assert!(message.contains("01:30 on 28 March 2027"), "{message}");
+    }
+
+    #[test]
+    fn years_outside_a_sensible_range_are_refused() {
+        for d in ["2024-12-31", "2037-01-01", "20226-01-01"] {
+            let form = EventForm {
+                start_date: d.into(),
+                ..valid()
+            };
+            assert!(parse(&form).unwrap_err().get("start_date").is_some(), "{d}");
+        }
+    }
+
+    #[test]
+    fn an_all_day_event_ignores_the_times() {
+        let form = EventForm {
+            all_day: Some("on".into()),
+            start_time: "nonsense".into(),
+            end_date: "2026-12-14".into(),
+            ..valid()
+        };
+        let draft = parse(&form).unwrap();
+        assert_eq!(
+            draft.schedule,
+            EventSchedule::AllDay {
+                first: date(2026, 12, 12),
+                last: date(2026, 12, 14)
+            }
+        );
+    }
+
+    #[test]
+    fn only_web_addresses_are_links() {
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://example.org",
+            "example.org",
+            "https://",
+            "https://user:pw@example.org",
+            "data:text/html,<script>",
+        ] {
+            let form = EventForm {
+                url: bad.into(),
+                ..valid()
+            };
+            assert!(parse(&form).unwrap_err().get("url").is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn without_a_city_the_other_fields_are_still_checked() {
+        let form = EventForm {
+            title: String::new(),
+            ..valid()
+        };
+        let errors = form
+            .parse(None, today(), None, EventStatus::Scheduled)
+            .unwrap_err();
+        assert!(errors.get("title").is_some());
+    }
+
+    #[test]
+    fn a_field_other_than_the_city_s_is_kept() {
+        let form = EventForm {
+            field: "music".into(),
+            ..valid()
+        };
+        assert_eq!(parse(&form).unwrap().field, Some(CreativeField::Music));
+    }
+}
