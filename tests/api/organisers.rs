@@ -124,3 +124,237 @@ async fn a_submitted_event_waits_for_review_then_reaches_pages_search_and_feeds(
     assert!(banner.contains("Cancelled"), "{banner}");
     assert!(banner.contains("closed for repairs"), "{banner}");
 }
+
+/// The fields of a valid event, with some replaced.
+fn event_fields<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all: Vec<(&str, &str)> = vec![
+        ("city", "braga"),
+        ("kind", "festival"),
+        ("field", ""),
+        ("title", "Braga Media Arts Night"),
+        ("description", "Light and sound."),
+        ("venue", "Theatro Circo"),
+        ("address", "Avenida da Liberdade 697"),
+        ("url", ""),
+        ("price", ""),
+        ("start_date", "2026-12-12"),
+        ("start_time", "19:00"),
+        ("end_date", ""),
+        ("end_time", "23:00"),
+    ];
+    for (k, v) in overrides {
+        all.retain(|(name, _)| name != k);
+        all.push((k, v));
+    }
+    all
+}
+
+fn event_count(app: &TestApp) -> i64 {
+    let mut conn = app.pool.get().unwrap();
+    creative_calendar::db::models::Event::count(&mut conn).unwrap()
+}
+
+#[actix_web::test]
+async fn every_error_in_the_event_form_is_shown_next_to_its_field_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    let before = event_count(&app);
+    let long_description = "d".repeat(10_001);
+    let response = ana
+        .submit_event(&event_fields(&[
+            ("city", "atlantis"),
+            ("kind", "rave"),
+            ("title", ""),
+            ("description", &long_description),
+            ("venue", " "),
+            ("url", "javascript:alert(1)"),
+            ("start_date", "2026-02-30"),
+            ("start_time", "25:00"),
+            ("end_time", "x"),
+        ]))
+        .await;
+    assert_eq!(response.status, 422);
+    for field in [
+        "city",
+        "kind",
+        "title",
+        "description",
+        "venue",
+        "url",
+        "start_date",
+        "start_time",
+        "end_time",
+    ] {
+        let error = response.text(&format!("#{field}-error"));
+        assert!(!error.is_empty(), "{field}");
+        assert_eq!(
+            response.attr(&format!("#f-{field}"), "aria-invalid"),
+            "true",
+            "{field}"
+        );
+    }
+    assert_eq!(response.texts(".error-summary li").len(), 9);
+    assert!(response.text("#description-error").contains("10,000"));
+    // What was typed is kept, even the invalid parts.
+    assert_eq!(response.attr("#f-url", "value"), "javascript:alert(1)");
+    assert_eq!(response.attr("#f-start_date", "value"), "2026-02-30");
+    assert_eq!(response.text("#f-description").len(), 10_001);
+    assert_eq!(response.attr("#f-address", "value"), "Avenida da Liberdade 697");
+    assert_eq!(event_count(&app), before, "nothing was written");
+}
+
+#[actix_web::test]
+async fn an_end_before_the_start_is_refused_at_the_end_fields() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    let response = ana
+        .submit_event(&event_fields(&[
+            ("end_date", "2026-12-11"),
+            ("end_time", "23:00"),
+        ]))
+        .await;
+    assert_eq!(response.status, 422);
+    assert_eq!(response.text("#end_date-error"), "Error: The end is before the start.");
+    assert_eq!(response.attr("#f-end_date", "value"), "2026-12-11");
+    let selected = response.attr("#f-city option[selected]", "value");
+    assert_eq!(selected, "braga", "the city stays chosen");
+}
+
+#[actix_web::test]
+async fn a_time_the_clocks_skip_in_the_city_is_explained() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@krakow.example").await;
+    // Poland springs forward at 02:00 on 28 March 2027: 02:30 does not exist.
+    let response = ana
+        .submit_event(&event_fields(&[
+            ("city", "krakow"),
+            ("start_date", "2027-03-28"),
+            ("start_time", "02:30"),
+            ("end_time", "04:00"),
+        ]))
+        .await;
+    assert_eq!(response.status, 422);
+    let error = response.text("#start_time-error");
+    assert!(error.contains("does not exist in Europe/Warsaw"), "{error}");
+    assert!(
+        response
+            .text("#when-hint")
+            .contains("local to Kraków: Europe/Warsaw"),
+        "the form says which zone the times are in"
+    );
+}
+
+#[actix_web::test]
+async fn years_outside_a_sensible_range_are_refused() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    for start in ["2024-06-01", "2037-06-01", "0001-01-01"] {
+        let response = ana
+            .submit_event(&event_fields(&[("start_date", start)]))
+            .await;
+        assert_eq!(response.status, 422, "{start}");
+        assert!(response.text("#start_date-error").contains("between 2025 and 2036"));
+    }
+}
+
+#[actix_web::test]
+async fn hostile_text_is_stored_as_text_and_shown_escaped_in_pages_and_feeds() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    app.set_trusted("ana@braga.example", true);
+    let title = "\"><img src=x onerror=alert(1)> <script>alert(2)</script> '; DROP TABLE events; --";
+    let description = "Line one\r\nBEGIN:VEVENT\r\n\u{202E}gnp.exe <b>bold</b>";
+    let id = ana
+        .create_event(&[("title", title), ("description", description)])
+        .await;
+    let page = app.get(&format!("/events/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("<img src=x"));
+    assert!(!page.body.contains("<script>alert(2)"));
+    assert!(!page.body.contains("<b>bold</b>"));
+    assert!(!page.body.contains('\u{202E}'), "direction overrides are removed");
+    assert_eq!(page.text("h1"), title);
+    assert!(event_count(&app) > 0, "the events table is still there");
+    let feed = app.get("/cities/braga/calendar.ics").await;
+    let events = feed_events(&feed.body);
+    let event = feed_event(&events, "--").expect("in the feed");
+    assert_eq!(event.get_summary(), Some(title));
+    assert_eq!(
+        feed.body.split("\r\n").filter(|l| *l == "BEGIN:VEVENT").count(),
+        events.len(),
+        "no line was injected"
+    );
+}
+
+#[actix_web::test]
+async fn a_50000_character_title_is_refused_and_a_10_megabyte_form_gets_413() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    let huge = "t".repeat(50_000);
+    let response = ana.submit_event(&event_fields(&[("title", &huge)])).await;
+    assert_eq!(response.status, 422);
+    assert!(response.text("#title-error").contains("at most 200"));
+
+    let token = ana.csrf_token("/events/new").await;
+    let body = format!(
+        "csrf_token={token}&title=x&description={}",
+        "a".repeat(10 * 1024 * 1024)
+    );
+    let before = event_count(&app);
+    let response = ana.post_body("/events/new", body).await;
+    assert_eq!(response.status, 413);
+    assert_eq!(event_count(&app), before);
+}
+
+#[actix_web::test]
+async fn the_event_form_needs_a_valid_csrf_token() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    let bob = app.organiser("bob@braga.example").await;
+    let before = event_count(&app);
+    let bobs_token = bob.csrf_token("/events/new").await;
+    for token in [None, Some("wrong"), Some(bobs_token.as_str())] {
+        let mut fields = event_fields(&[]);
+        if let Some(token) = token {
+            fields.push(("csrf_token", token));
+        }
+        let response = ana.post("/events/new", &fields).await;
+        assert_eq!(response.status, 403, "{token:?}");
+        assert!(response.body.contains("did not come from this site"));
+    }
+    // A cross-site form post carries no token at all.
+    assert_eq!(app.browser().post("/events/new", &event_fields(&[])).await.status, 403);
+    assert_eq!(event_count(&app), before);
+}
+
+#[actix_web::test]
+async fn another_organiser_gets_403_on_every_change_to_someone_else_s_event() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    let id = ana.create_event(&[]).await;
+    let bob = app.organiser("bob@braga.example").await;
+    let token = bob.csrf_token("/events/new").await;
+    let before = app.stored_event(id);
+    for action in ["edit", "cancel", "postpone", "reinstate", "delete"] {
+        let path = format!("/events/{id}/{action}");
+        assert_eq!(bob.get(&path).await.status, 403, "GET {path}");
+        let mut fields = event_fields(&[("title", "Defaced")]);
+        fields.push(("csrf_token", &token));
+        fields.push(("note", "gone"));
+        assert_eq!(bob.post(&path, &fields).await.status, 403, "POST {path}");
+    }
+    let after = app.stored_event(id);
+    assert_eq!(after.title, before.title);
+    assert_eq!(after.updated_at, before.updated_at);
+    assert_eq!(after.status, before.status);
+    // Not found stays not found, for anyone.
+    assert_eq!(bob.get("/events/999999/edit").await.status, 404);
+    assert_eq!(bob.get("/events/abc/edit").await.status, 404);
+    // Signed out: sent to sign in first.
+    let anonymous = app.browser().get(&format!("/events/{id}/edit")).await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(
+        anonymous.header("location").unwrap(),
+        format!("/login?next=%2Fevents%2F{id}%2Fedit")
+    );
+}

@@ -296,13 +296,18 @@ pub async fn update_event(
     state
         .db(move |conn| {
             conn.immediate_transaction(|conn| {
-                let event = Event::update_from_draft(conn, before.event.id, &draft, &city, now)
-                    .map_err(|e| match e {
-                        crate::db::models::EventChangeError::Schedule(e) => {
-                            AppError::bad_request("start_time", e.to_string())
-                        }
-                        crate::db::models::EventChangeError::Database(e) => e.into(),
-                    })?;
+                let mut event =
+                    Event::update_from_draft(conn, before.event.id, &draft, &city, now)
+                        .map_err(|e| match e {
+                            crate::db::models::EventChangeError::Schedule(e) => {
+                                AppError::bad_request("start_time", e.to_string())
+                            }
+                            crate::db::models::EventChangeError::Database(e) => e.into(),
+                        })?;
+                // A rescheduled event's "postponed" note no longer applies.
+                if event.status == EventStatus::Scheduled && event.status_note.is_some() {
+                    event = Event::set_status(conn, event.id, EventStatus::Scheduled, None, now)?;
+                }
                 after_organiser_change(conn, &before, &event, publishes, now)?;
                 Ok::<_, AppError>(())
             })
