@@ -637,27 +637,32 @@ async fn a_change_bumps_sequence_and_changes_the_etag_a_change_elsewhere_does_no
         "never later than now"
     );
 
-    // A new description is not a move: LAST-MODIFIED changes, SEQUENCE does not.
+    // A new description is a change calendars must take too: SEQUENCE 2. Saving the
+    // same again changes nothing.
     draft.description = "Now with a support act.".to_owned();
     {
         let mut conn = app.pool.get().unwrap();
         let updated = Event::update_from_draft(&mut conn, e.id, &draft, &city, later).unwrap();
-        assert_eq!(updated.sequence, 1);
+        assert_eq!(updated.sequence, 2);
+        let even_later = later + Duration::minutes(1);
+        let same = Event::update_from_draft(&mut conn, e.id, &draft, &city, even_later).unwrap();
+        assert_eq!(same.sequence, 2);
+        assert_eq!(same.updated_at, updated.updated_at);
     }
 
-    // Cancelled: still there, with its status, and SEQUENCE 2.
+    // Cancelled: still there, with its status, and SEQUENCE 3.
     {
         let mut conn = app.pool.get().unwrap();
         Event::set_status(&mut conn, e.id, EventStatus::Cancelled, None, later).unwrap();
         let again =
             Event::set_status(&mut conn, e.id, EventStatus::Cancelled, None, later).unwrap();
-        assert_eq!(again.sequence, 2, "cancelling twice is one change");
+        assert_eq!(again.sequence, 3, "cancelling twice is one change");
     }
     let res = app.get_with(path, &[("If-None-Match", &new_etag)]).await;
     assert_eq!(res.status, 200);
     let event = by_summary(&res, "Cancelled: Concert");
     assert_eq!(event.property_value("STATUS"), Some("CANCELLED"));
-    assert_eq!(event.get_sequence(), Some(2));
+    assert_eq!(event.get_sequence(), Some(3));
     assert_eq!(
         event.get_uid(),
         Some(e.uid.as_str()),

@@ -3,12 +3,7 @@
 use crate::helpers::*;
 use creative_calendar::domain::{EventStatus, ModerationState};
 
-async fn decide(
-    moderator: &Browser<'_>,
-    id: i32,
-    decision: &str,
-    reason: &str,
-) -> Response {
+async fn decide(moderator: &Browser<'_>, id: i32, decision: &str, reason: &str) -> Response {
     moderator
         .submit(
             "/moderation",
@@ -73,7 +68,10 @@ async fn a_rejected_event_shows_its_reason_to_the_organiser_and_goes_back_to_rev
     let log = mia.get("/moderation/log").await;
     let rows = log.texts(".moderation-log tbody tr");
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(rows[0].contains("Test Organiser"), "the moderator's name: {rows:?}");
+    assert!(
+        rows[0].contains("Test Organiser"),
+        "the moderator's name: {rows:?}"
+    );
     assert!(rows[0].contains("Rejected"));
     assert!(rows[0].contains("Buy cheap watches"));
     assert!(rows[0].contains("This is an advert, not an event."));
@@ -93,7 +91,12 @@ async fn a_moderator_acts_only_on_the_cities_they_moderate() {
     assert_eq!(kai.get("/moderation?city=braga").await.status, 400);
 
     let net = app.moderator("net@unesco.example", None).await;
-    assert!(net.get("/moderation?city=braga").await.body.contains("Noite de Fado"));
+    assert!(
+        net.get("/moderation?city=braga")
+            .await
+            .body
+            .contains("Noite de Fado")
+    );
     assert_eq!(decide(&net, id, "approve", "").await.status, 303);
     assert_eq!(app.stored_event(id).moderation, ModerationState::Published);
     // Approving twice is a conflict, not a second log line.
@@ -189,7 +192,10 @@ async fn an_untrusted_change_to_a_published_event_goes_live_and_waits_for_a_look
         .await;
     assert_eq!(changed.status, 303);
     // Live at once (option b), and listed for the moderators with the difference.
-    assert_eq!(app.get(&format!("/events/{id}")).await.text("h1"), "CHEAP PILLS click here");
+    assert_eq!(
+        app.get(&format!("/events/{id}")).await.text("h1"),
+        "CHEAP PILLS click here"
+    );
     let queue = mia.get("/moderation").await;
     let diff = queue.texts(".diff tbody tr");
     assert_eq!(diff.len(), 1, "{diff:?}");
@@ -231,8 +237,14 @@ async fn an_untrusted_change_to_a_published_event_goes_live_and_waits_for_a_look
     assert_eq!(app.get(&format!("/events/{id}")).await.status, 404);
     assert!(!app.get("/calendar.ics").await.body.contains("CHEAP PILLS"));
     assert_eq!(app.stored_event(id).moderation, ModerationState::Rejected);
-    let log = mia.get("/moderation/log").await.texts(".moderation-log tbody tr");
-    assert!(log[0].contains("Unpublished") && log[0].contains("Spam"), "{log:?}");
+    let log = mia
+        .get("/moderation/log")
+        .await
+        .texts(".moderation-log tbody tr");
+    assert!(
+        log[0].contains("Unpublished") && log[0].contains("Spam"),
+        "{log:?}"
+    );
     assert!(log[1].contains("Reverted a change"), "{log:?}");
     assert!(log[2].contains("Approved"), "{log:?}");
 }
@@ -275,10 +287,16 @@ async fn a_postponed_event_with_new_dates_is_rescheduled_and_a_cancelled_one_can
     assert_eq!(event.status, EventStatus::Postponed);
     assert_eq!(event.sequence, 1);
     let page = app.get(&format!("/events/{id}")).await;
-    assert!(page.text(".banner-postponed").contains("New dates in spring."));
+    assert!(
+        page.text(".banner-postponed")
+            .contains("New dates in spring.")
+    );
     let feed = app.get("/cities/braga/calendar.ics").await;
     assert!(feed.body.contains("STATUS:TENTATIVE"));
-    assert!(feed.body.contains("From the organiser: New dates in spring."));
+    assert!(
+        feed.body
+            .contains("From the organiser: New dates in spring.")
+    );
 
     let edit = format!("/events/{id}/edit");
     let response = tia
@@ -341,9 +359,20 @@ async fn my_events_lists_each_event_with_its_review_and_status() {
     assert_eq!(mine.header("cache-control").as_deref(), Some("no-store"));
     let rows = mine.texts(".my-events tbody tr");
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().any(|r| r.contains("First") && r.contains("Published")));
-    assert!(rows.iter().any(|r| r.contains("Second") && r.contains("Waiting for review")));
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("First") && r.contains("Published"))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Second") && r.contains("Waiting for review"))
+    );
     // Another organiser's list is their own.
     let bob = app.organiser("bob@braga.example").await;
-    assert!(bob.get("/my/events").await.texts(".my-events tbody tr").is_empty());
+    assert!(
+        bob.get("/my/events")
+            .await
+            .texts(".my-events tbody tr")
+            .is_empty()
+    );
 }

@@ -199,7 +199,10 @@ async fn every_error_in_the_event_form_is_shown_next_to_its_field_and_nothing_is
     assert_eq!(response.attr("#f-url", "value"), "javascript:alert(1)");
     assert_eq!(response.attr("#f-start_date", "value"), "2026-02-30");
     assert_eq!(response.text("#f-description").len(), 10_001);
-    assert_eq!(response.attr("#f-address", "value"), "Avenida da Liberdade 697");
+    assert_eq!(
+        response.attr("#f-address", "value"),
+        "Avenida da Liberdade 697"
+    );
     assert_eq!(event_count(&app), before, "nothing was written");
 }
 
@@ -214,7 +217,10 @@ async fn an_end_before_the_start_is_refused_at_the_end_fields() {
         ]))
         .await;
     assert_eq!(response.status, 422);
-    assert_eq!(response.text("#end_date-error"), "Error: The end is before the start.");
+    assert_eq!(
+        response.text("#end_date-error"),
+        "Error: The end is before the start."
+    );
     assert_eq!(response.attr("#f-end_date", "value"), "2026-12-11");
     let selected = response.attr("#f-city option[selected]", "value");
     assert_eq!(selected, "braga", "the city stays chosen");
@@ -253,7 +259,11 @@ async fn years_outside_a_sensible_range_are_refused() {
             .submit_event(&event_fields(&[("start_date", start)]))
             .await;
         assert_eq!(response.status, 422, "{start}");
-        assert!(response.text("#start_date-error").contains("between 2025 and 2036"));
+        assert!(
+            response
+                .text("#start_date-error")
+                .contains("between 2025 and 2036")
+        );
     }
 }
 
@@ -262,7 +272,8 @@ async fn hostile_text_is_stored_as_text_and_shown_escaped_in_pages_and_feeds() {
     let app = spawn_app().await;
     let ana = app.organiser("ana@braga.example").await;
     app.set_trusted("ana@braga.example", true);
-    let title = "\"><img src=x onerror=alert(1)> <script>alert(2)</script> '; DROP TABLE events; --";
+    let title =
+        "\"><img src=x onerror=alert(1)> <script>alert(2)</script> '; DROP TABLE events; --";
     let description = "Line one\r\nBEGIN:VEVENT\r\n\u{202E}gnp.exe <b>bold</b>";
     let id = ana
         .create_event(&[("title", title), ("description", description)])
@@ -272,7 +283,10 @@ async fn hostile_text_is_stored_as_text_and_shown_escaped_in_pages_and_feeds() {
     assert!(!page.body.contains("<img src=x"));
     assert!(!page.body.contains("<script>alert(2)"));
     assert!(!page.body.contains("<b>bold</b>"));
-    assert!(!page.body.contains('\u{202E}'), "direction overrides are removed");
+    assert!(
+        !page.body.contains('\u{202E}'),
+        "direction overrides are removed"
+    );
     assert_eq!(page.text("h1"), title);
     assert!(event_count(&app) > 0, "the events table is still there");
     let feed = app.get("/cities/braga/calendar.ics").await;
@@ -280,7 +294,10 @@ async fn hostile_text_is_stored_as_text_and_shown_escaped_in_pages_and_feeds() {
     let event = feed_event(&events, "--").expect("in the feed");
     assert_eq!(event.get_summary(), Some(title));
     assert_eq!(
-        feed.body.split("\r\n").filter(|l| *l == "BEGIN:VEVENT").count(),
+        feed.body
+            .split("\r\n")
+            .filter(|l| *l == "BEGIN:VEVENT")
+            .count(),
         events.len(),
         "no line was injected"
     );
@@ -323,7 +340,13 @@ async fn the_event_form_needs_a_valid_csrf_token() {
         assert!(response.body.contains("did not come from this site"));
     }
     // A cross-site form post carries no token at all.
-    assert_eq!(app.browser().post("/events/new", &event_fields(&[])).await.status, 403);
+    assert_eq!(
+        app.browser()
+            .post("/events/new", &event_fields(&[]))
+            .await
+            .status,
+        403
+    );
     assert_eq!(event_count(&app), before);
 }
 

@@ -516,19 +516,31 @@ pub enum EventChangeError {
     Database(#[from] diesel::result::Error),
 }
 
-/// Whether a change moves the event for a calendar: its time, place, title or status.
-/// Those raise `SEQUENCE` (RFC 5545 3.8.7.4), which tells clients that already hold the
-/// event to take the new version; a corrected description only touches LAST-MODIFIED.
-fn is_significant(old: &Event, new: &EventChangeset) -> bool {
+/// Whether a change alters anything the event's page or a calendar shows. Every such
+/// change raises `SEQUENCE` (RFC 5545 3.8.7.4 requires it for time, place and status and
+/// allows it for the rest), because some clients only take a new version of an event
+/// they already hold when its sequence moves; saving an unchanged form changes nothing.
+fn is_changed(old: &Event, new: &EventChangeset) -> bool {
     old.starts_at != new.starts_at
         || old.ends_at != new.ends_at
         || old.all_day != new.all_day
+        || old.start_date != new.start_date
+        || old.end_date != new.end_date
+        || old.start_time != new.start_time
+        || old.end_time != new.end_time
         || old.city_id != new.city_id
+        || old.kind.slug() != new.kind
+        || old.field.slug() != new.field
         || old.title != new.title
+        || old.description != new.description
         || old.venue_name != new.venue_name
         || old.venue_address != new.venue_address
         || old.latitude != new.latitude
         || old.longitude != new.longitude
+        || old.url != new.url
+        || old.price != new.price
+        || old.is_free != new.is_free
+        || old.organizer_name != new.organizer_name
         || old.status.slug() != new.status
 }
 
@@ -571,8 +583,8 @@ impl Event {
     }
 
     /// Replaces the details of event `id` with `draft`, in `city`. The UID and the
-    /// moderation state stay; `updated_at` becomes `now`, and `SEQUENCE` goes up when the
-    /// change is one a calendar must show.
+    /// moderation state stay. When anything shown changes, `updated_at` becomes `now`
+    /// and `SEQUENCE` goes up; otherwise the row is left alone.
     pub fn update_from_draft(
         conn: &mut SqliteConnection,
         id: i32,
@@ -612,9 +624,10 @@ impl Event {
                 sequence: old.sequence,
                 updated_at: new.updated_at,
             };
-            if is_significant(&old, &change) {
-                change.sequence = old.sequence.saturating_add(1);
+            if !is_changed(&old, &change) {
+                return Ok(old);
             }
+            change.sequence = old.sequence.saturating_add(1);
             Ok(diesel::update(events::table.find(id))
                 .set(&change)
                 .returning(Event::as_returning())
@@ -623,8 +636,8 @@ impl Event {
     }
 
     /// Marks event `id` scheduled, postponed or cancelled, with the organiser's note
-    /// (none when scheduled). A change of status raises `SEQUENCE`; a new note alone only
-    /// moves the last-modified time; the same status and note change nothing.
+    /// (none when scheduled). A new status or note raises `SEQUENCE` and moves the
+    /// last-modified time; the same status and note change nothing.
     pub fn set_status(
         conn: &mut SqliteConnection,
         id: i32,
@@ -651,6 +664,7 @@ impl Event {
                 diesel::update(events::table.find(id))
                     .set((
                         events::status_note.eq(note),
+                        events::sequence.eq(events::sequence + 1),
                         events::updated_at.eq(now.naive_utc()),
                     ))
                     .execute(conn)?;
@@ -660,6 +674,15 @@ impl Event {
                 .select(Event::as_select())
                 .first(conn)
         })
+    }
+
+    /// Drops the note of a postponement once the event has new dates; part of the
+    /// change that rescheduled it, so neither `SEQUENCE` nor the time moves again.
+    pub fn clear_status_note(conn: &mut SqliteConnection, id: i32) -> QueryResult<Event> {
+        diesel::update(events::table.find(id))
+            .set(events::status_note.eq(None::<String>))
+            .returning(Event::as_returning())
+            .get_result(conn)
     }
 
     pub fn count(conn: &mut SqliteConnection) -> QueryResult<i64> {

@@ -296,19 +296,22 @@ pub async fn update_event(
     state
         .db(move |conn| {
             conn.immediate_transaction(|conn| {
-                let mut event =
-                    Event::update_from_draft(conn, before.event.id, &draft, &city, now)
-                        .map_err(|e| match e {
-                            crate::db::models::EventChangeError::Schedule(e) => {
-                                AppError::bad_request("start_time", e.to_string())
-                            }
-                            crate::db::models::EventChangeError::Database(e) => e.into(),
-                        })?;
+                let mut event = Event::update_from_draft(conn, before.event.id, &draft, &city, now)
+                    .map_err(|e| match e {
+                        crate::db::models::EventChangeError::Schedule(e) => {
+                            AppError::bad_request("start_time", e.to_string())
+                        }
+                        crate::db::models::EventChangeError::Database(e) => e.into(),
+                    })?;
                 // A rescheduled event's "postponed" note no longer applies.
                 if event.status == EventStatus::Scheduled && event.status_note.is_some() {
-                    event = Event::set_status(conn, event.id, EventStatus::Scheduled, None, now)?;
+                    event = Event::clear_status_note(conn, event.id)?;
                 }
-                after_organiser_change(conn, &before, &event, publishes, now)?;
+                if event.sequence != before.event.sequence
+                    || before.event.moderation == ModerationState::Rejected
+                {
+                    after_organiser_change(conn, &before, &event, publishes, now)?;
+                }
                 Ok::<_, AppError>(())
             })
         })
@@ -618,7 +621,7 @@ pub async fn change_status(
                 };
                 let note = action.takes_note().then_some(note.as_str());
                 let event = Event::set_status(conn, event_id, status, note, now)?;
-                if event.updated_at != before.event.updated_at {
+                if event.sequence != before.event.sequence {
                     after_organiser_change(conn, &before, &event, publishes, now)?;
                 }
                 Ok(false)
