@@ -12,5 +12,6 @@ mod errors;
 mod event_page;
 mod feeds;
 mod home_and_fields;
+mod moderation;
 mod organisers;
 mod time_zones;
