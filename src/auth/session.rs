@@ -138,7 +138,9 @@ fn find_session(
         Session::delete(conn, session.id)?;
         return Ok(None);
     }
-    if now - last_seen > TOUCH_EVERY {
+    // Refreshed often enough that a session in use never looks idle, even when the
+    // idle limit is shorter than TOUCH_EVERY (it can be set as low as a minute).
+    if now - last_seen > TOUCH_EVERY.min(idle / 2) {
         Session::touch(conn, session.id, now)?;
     }
     let roles = Roles::load(conn, &account)?;
