@@ -254,6 +254,14 @@ async fn only_an_event_that_was_never_published_can_be_deleted() {
     let app = spawn_app().await;
     let ana = app.organiser("ana@braga.example").await;
     let draft = ana.create_event(&[("title", "A mistake")]).await;
+    // Nobody outside the site has seen it: it is deleted, not cancelled.
+    assert_eq!(
+        ana.get(&format!("/events/{draft}/cancel")).await.status,
+        409
+    );
+    let page = ana.get(&format!("/events/{draft}")).await;
+    assert_eq!(page.texts(".manage a[href$='/cancel']").len(), 0);
+    assert_eq!(page.texts(".manage a[href$='/delete']").len(), 1);
     let path = format!("/events/{draft}/delete");
     let deleted = ana.submit(&path, &path, &[]).await;
     assert_eq!(deleted.status, 303);
@@ -336,6 +344,7 @@ async fn a_postponed_event_with_new_dates_is_rescheduled_and_a_cancelled_one_can
 async fn a_note_longer_than_a_thousand_characters_is_refused_and_kept() {
     let app = spawn_app().await;
     let tia = app.organiser("tia@braga.example").await;
+    app.set_trusted("tia@braga.example", true);
     let id = tia.create_event(&[]).await;
     let cancel = format!("/events/{id}/cancel");
     let note = "n".repeat(1_001);

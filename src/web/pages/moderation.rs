@@ -92,9 +92,12 @@ fn utc_text(t: NaiveDateTime) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
+/// A field of the event form as a moderator reads it: its label and its value.
+type FormField = (&'static str, fn(&EventForm) -> String);
+
 /// The fields of two versions of a form that differ, with their labels.
 fn differences(before: &EventForm, after: &EventForm) -> Vec<(&'static str, String, String)> {
-    let fields: [(&'static str, fn(&EventForm) -> String); 14] = [
+    let fields: [FormField; 14] = [
         ("City", |f| f.city.clone()),
         ("Kind", |f| f.kind.clone()),
         ("Field", |f| f.field.clone()),

@@ -520,6 +520,14 @@ impl StatusAction {
     /// Why the action does not apply to `event`, if it does not.
     fn refusal(self, event: &Event) -> Option<&'static str> {
         match self {
+            StatusAction::Cancel | StatusAction::Postpone | StatusAction::Reinstate
+                if event.first_published_at.is_none()
+                    && event.moderation != ModerationState::Published =>
+            {
+                Some(
+                    "This event has never been published, so nobody outside this site has seen it: edit it, or delete it.",
+                )
+            }
             StatusAction::Cancel if event.status == EventStatus::Cancelled => {
                 Some("This event is already cancelled.")
             }
