@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod accounts;
+mod admin;
 mod browse_events;
 mod calendar_links;
 mod cities;

@@ -293,16 +293,24 @@ pub async fn login(
     let (k, c) = (key.clone(), client.clone());
     let (throttled, account) = state
         .db(move |conn| {
-            let (by_email, by_client) =
-                LoginFailure::count_since(conn, &k, &c, now - THROTTLE_WINDOW)?;
-            let throttled =
-                by_email >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT;
-            let account = match Account::find_by_email(conn, &k) {
-                Ok(a) => Some(a),
-                Err(diesel::result::Error::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            };
-            Ok((throttled, account))
+            // Counted and recorded in one write transaction: an attempt counts as a
+            // failure from the start (success clears it), so that guesses sent all at
+            // once cannot all pass the count before any of them is recorded.
+            Ok(conn.immediate_transaction(|conn| {
+                let (by_email, by_client) =
+                    LoginFailure::count_since(conn, &k, &c, now - THROTTLE_WINDOW)?;
+                let throttled =
+                    by_email >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT;
+                if !throttled {
+                    LoginFailure::record(conn, &k, &c, now)?;
+                }
+                let account = match Account::find_by_email(conn, &k) {
+                    Ok(a) => Some(a),
+                    Err(diesel::result::Error::NotFound) => None,
+                    Err(e) => return Err(e),
+                };
+                Ok::<_, diesel::result::Error>((throttled, account))
+            })?)
         })
         .await?;
 
@@ -320,7 +328,7 @@ pub async fn login(
             }
         })
         .await?;
-        let (k, c) = (key.clone(), client.clone());
+        let k = key.clone();
         match matches {
             Some(account_id) => {
                 let token = random_token();
@@ -329,6 +337,7 @@ pub async fn login(
                 state
                     .db(move |conn| {
                         conn.immediate_transaction(|conn| {
+                            // This attempt's own provisional failure goes with them.
                             LoginFailure::clear_for_email(conn, &k)?;
                             // A new session at every sign-in; the browser's old one goes,
                             // and so do sessions and failures nobody will use again.
@@ -344,12 +353,8 @@ pub async fn login(
                     .await?;
                 LoginOutcome::Ok(token)
             }
-            None => {
-                state
-                    .db(move |conn| Ok(LoginFailure::record(conn, &k, &c, now)?))
-                    .await?;
-                LoginOutcome::Wrong
-            }
+            // The failure was recorded before the password was checked.
+            None => LoginOutcome::Wrong,
         }
     };
 
