@@ -199,7 +199,9 @@ impl FromRequest for Viewer {
     }
 }
 
-/// The path of a URL on this site, from a Referer; `None` for other sites.
+/// The path and query of a Referer, to return to after signing in; `None` when it is
+/// not a URL. Whose site it names does not matter: only the path is kept, and sign-in
+/// checks it again (`safe_next`).
 fn local_path(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     let path = parsed.path();

@@ -1077,3 +1077,43 @@ async fn signed_in_forms_without_the_sessions_own_token_are_refused_and_change_n
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
 }
+
+#[actix_web::test]
+async fn guessing_the_current_password_is_throttled_like_signing_in() {
+    let app = spawn_app().await;
+    let browser = app.organiser("ana@braga.example").await;
+    for _ in 0..5 {
+        let res = browser
+            .submit(
+                "/account",
+                "/account/password",
+                &[
+                    ("current_password", WRONG),
+                    ("new_password", "a brand new passphrase"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, 422);
+    }
+    // The sixth try is refused even with the right password, and nothing changes.
+    let before = stored_account(&app, "ana@braga.example").password_hash;
+    let res = browser
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert!(
+        res.text("#current_password-error")
+            .contains("Too many wrong passwords")
+    );
+    assert_eq!(
+        stored_account(&app, "ana@braga.example").password_hash,
+        before
+    );
+}

@@ -125,7 +125,7 @@ async fn an_unknown_city_is_a_404_page_in_the_site_layout() {
         assert_eq!(res.texts("h1"), ["Page not found"], "{path}");
         assert_eq!(
             res.texts("nav.main-nav a").len(),
-            3,
+            5,
             "{path}: the layout is there"
         );
         assert!(!res.body.contains("<script>"));

@@ -397,6 +397,29 @@ impl LoginFailure {
         Ok((by_email, by_client))
     }
 
+    /// Counts the failures for `email` and from `client` since `since` and, unless either
+    /// count has reached its limit, records this attempt as a failure at once (a success
+    /// clears it). One write transaction, so that guesses sent all at once cannot all
+    /// pass the count before any is recorded. True when the attempt may go ahead.
+    pub fn attempt(
+        conn: &mut SqliteConnection,
+        email: &str,
+        client: &str,
+        max_for_email: i64,
+        max_for_client: i64,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        conn.immediate_transaction(|conn| {
+            let (by_email, by_client) = LoginFailure::count_since(conn, email, client, since)?;
+            let allowed = by_email < max_for_email && by_client < max_for_client;
+            if allowed {
+                LoginFailure::record(conn, email, client, now)?;
+            }
+            Ok(allowed)
+        })
+    }
+
     /// A successful sign-in forgives the account's failures (not the address's).
     pub fn clear_for_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<usize> {
         diesel::delete(login_failures::table.filter(login_failures::email.eq(email))).execute(conn)

@@ -284,8 +284,6 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = posted.form;
     let previous_session = posted.viewer.map(|v| v.session_id);
-    // Throttled by what was typed, valid address or not, so that the count cannot tell
-    // which emails have accounts.
     let key: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let client = client_address(&req, state.trust_forwarded_for);
     let now = state.clock.now();
@@ -293,24 +291,23 @@ pub async fn login(
     let (k, c) = (key.clone(), client.clone());
     let (throttled, account) = state
         .db(move |conn| {
-            // Counted and recorded in one write transaction: an attempt counts as a
-            // failure from the start (success clears it), so that guesses sent all at
-            // once cannot all pass the count before any of them is recorded.
-            Ok(conn.immediate_transaction(|conn| {
-                let (by_email, by_client) =
-                    LoginFailure::count_since(conn, &k, &c, now - THROTTLE_WINDOW)?;
-                let throttled =
-                    by_email >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT;
-                if !throttled {
-                    LoginFailure::record(conn, &k, &c, now)?;
-                }
-                let account = match Account::find_by_email(conn, &k) {
-                    Ok(a) => Some(a),
-                    Err(diesel::result::Error::NotFound) => None,
-                    Err(e) => return Err(e),
-                };
-                Ok::<_, diesel::result::Error>((throttled, account))
-            })?)
+            // Counted by what was typed, valid address or not, so that the count cannot
+            // tell which emails have accounts.
+            let allowed = LoginFailure::attempt(
+                conn,
+                &k,
+                &c,
+                MAX_FAILURES_PER_ACCOUNT,
+                MAX_FAILURES_PER_CLIENT,
+                now - THROTTLE_WINDOW,
+                now,
+            )?;
+            let account = match Account::find_by_email(conn, &k) {
+                Ok(a) => Some(a),
+                Err(diesel::result::Error::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            };
+            Ok((!allowed, account))
         })
         .await?;
 
@@ -544,16 +541,52 @@ pub async fn update_profile(
 }
 
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     posted: Checked<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let (viewer, form) = posted.signed_in()?;
     let mut errors = FieldErrors::default();
+    // Guesses at the current password count against the same limits as sign-in, so a
+    // stolen session cannot be used to find the password.
+    let email = viewer.account.email.clone();
+    let client = client_address(&req, state.trust_forwarded_for);
+    let now = state.clock.now();
+    let allowed = state
+        .db(move |conn| {
+            Ok(LoginFailure::attempt(
+                conn,
+                &email,
+                &client,
+                MAX_FAILURES_PER_ACCOUNT,
+                MAX_FAILURES_PER_CLIENT,
+                now - THROTTLE_WINDOW,
+                now,
+            )?)
+        })
+        .await?;
+    if !allowed {
+        errors.add(
+            "current_password",
+            format!(
+                "Too many wrong passwords for this account. For your security, please wait {} minutes and try again.",
+                THROTTLE_WINDOW.num_minutes()
+            ),
+        );
+        let mut page = AccountPage::new(viewer);
+        page.password_errors = errors;
+        return page.respond(StatusCode::TOO_MANY_REQUESTS);
+    }
     let stored = viewer.account.password_hash.clone();
     let current = form.current_password.clone();
     let current_ok = current.chars().count() <= Password::MAX_CHARS
         && web::block(move || verify_password(&stored, &current)).await?;
-    if !current_ok {
+    if current_ok {
+        let email = viewer.account.email.clone();
+        state
+            .db(move |conn| Ok(LoginFailure::clear_for_email(conn, &email)?))
+            .await?;
+    } else {
         errors.add("current_password", "This is not your current password.");
     }
     let new = Password::parse(&form.new_password)
@@ -566,7 +599,6 @@ pub async fn change_password(
     };
     let hash = web::block(move || hash_password(&new)).await??;
     let (id, session) = (viewer.account.id, viewer.session_id);
-    let now = state.clock.now();
     state
         .db(move |conn| {
             conn.immediate_transaction(|conn| {
