@@ -385,3 +385,38 @@ async fn my_events_lists_each_event_with_its_review_and_status() {
             .is_empty()
     );
 }
+
+#[actix_web::test]
+async fn an_unpublished_event_moves_the_feed_s_last_modified_so_no_client_keeps_it() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    let id = ana.create_event(&[("title", "Soon withdrawn")]).await;
+    let mia = app.moderator("mia@braga.example", Some("braga")).await;
+    decide(&mia, id, "approve", "").await;
+    {
+        // Published a while ago, as far as the feed can tell.
+        use creative_calendar::db::schema::events;
+        use diesel::prelude::*;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(events::table)
+            .set(events::updated_at.eq(local("2026-11-01 09:00")))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let path = "/cities/braga/calendar.ics";
+    let before = app.get(path).await;
+    let last_modified = before.header("last-modified").unwrap();
+    assert_eq!(last_modified, "Sun, 01 Nov 2026 09:00:00 GMT");
+    assert!(before.body.contains("Soon withdrawn"));
+
+    decide(&mia, id, "unpublish", "Not an event.").await;
+    let after = app
+        .get_with(path, &[("If-Modified-Since", &last_modified)])
+        .await;
+    assert_eq!(after.status, 200, "the feed lost an event: not a 304");
+    assert!(!after.body.contains("Soon withdrawn"));
+    assert_eq!(
+        after.header("last-modified").as_deref(),
+        Some("Sat, 28 Nov 2026 12:00:00 GMT")
+    );
+}

@@ -277,8 +277,18 @@ impl EventQuery {
     /// country filter is a sub-select), so that counts can be answered from an index
     /// without reading event rows. Built fresh each time: boxed queries cannot be cloned.
     fn filtered(&self, now: NaiveDateTime, slice: Slice) -> EventsBoxed<'static> {
+        self.filtered_in(ModerationState::Published, now, slice)
+    }
+
+    /// [`EventQuery::filtered`] over events in another moderation state.
+    fn filtered_in(
+        &self,
+        moderation: ModerationState,
+        now: NaiveDateTime,
+        slice: Slice,
+    ) -> EventsBoxed<'static> {
         let mut query = events::table
-            .filter(events::moderation.eq(ModerationState::Published.slug()))
+            .filter(events::moderation.eq(moderation.slug()))
             .into_boxed();
         if let Some(city_id) = self.city_id {
             query = query.filter(events::city_id.eq(city_id));
@@ -464,6 +474,28 @@ impl EventQuery {
         let latest: Option<NaiveDateTime> = before
             .filtered(window_start.naive_utc(), Slice::All)
             .select(max(events::ends_at))
+            .first(conn)?;
+        Ok(latest.map(|t| t.and_utc()))
+    }
+}
+
+impl EventQuery {
+    /// When the latest event this feed would hold was unpublished by a moderator: the
+    /// feed lost it then, and its Last-Modified must not predate that, or a client
+    /// asking "modified since?" would keep the withdrawn event.
+    pub fn last_withdrawn(
+        &self,
+        conn: &mut SqliteConnection,
+        window_start: DateTime<Utc>,
+    ) -> QueryResult<Option<DateTime<Utc>>> {
+        let latest: Option<NaiveDateTime> = self
+            .filtered_in(
+                ModerationState::Rejected,
+                window_start.naive_utc(),
+                Slice::All,
+            )
+            .filter(events::first_published_at.is_not_null())
+            .select(max(events::updated_at))
             .first(conn)?;
         Ok(latest.map(|t| t.and_utc()))
     }

@@ -397,9 +397,12 @@ fn load(
 
     let window_start = ical::window_start(now);
     let events = query.feed(conn, window_start, limit)?;
+    // Events leave a feed without a row of it changing: when the window passes them,
+    // and when a moderator unpublishes one.
     let left_window = query
         .last_left_window(conn, window_start)?
-        .map(ical::left_window_at);
+        .map(ical::left_window_at)
+        .max(query.last_withdrawn(conn, window_start)?);
     let mut info = info;
     if events.truncated {
         info.description.push_str(&format!(
