@@ -6,6 +6,7 @@ ALTER TABLE events DROP COLUMN moderation_note;
 ALTER TABLE events DROP COLUMN organiser_id;
 DROP TABLE event_reviews;
 DROP TABLE moderation_log;
+DROP TABLE sign_ups;
 DROP TABLE login_failures;
 DROP TABLE sessions;
 DROP TABLE moderator_roles;

@@ -51,6 +51,15 @@ CREATE TABLE login_failures (
 CREATE INDEX login_failures_email ON login_failures (email, failed_at);
 CREATE INDEX login_failures_client ON login_failures (client, failed_at);
 
+-- Sign-ups by client address, kept for an hour, to throttle the making of accounts in bulk.
+CREATE TABLE sign_ups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    client TEXT NOT NULL,
+    signed_up_at TIMESTAMP NOT NULL
+);
+
+CREATE INDEX sign_ups_client ON sign_ups (client, signed_up_at);
+
 -- Who did what in moderation and administration, when and why. Names and titles are
 -- copied in, so that the log still reads right after an account or event is gone.
 CREATE TABLE moderation_log (

@@ -129,6 +129,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_ups (id) {
+        id -> Integer,
+        client -> Text,
+        signed_up_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(event_reviews -> events (event_id));
 diesel::joinable!(events -> cities (city_id));
 diesel::joinable!(moderation_log -> cities (city_id));
@@ -147,4 +155,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderation_log,
     moderator_roles,
     sessions,
+    sign_ups,
 );

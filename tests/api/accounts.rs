@@ -1117,3 +1117,33 @@ async fn guessing_the_current_password_is_throttled_like_signing_in() {
         before
     );
 }
+
+#[actix_web::test]
+async fn an_eleventh_account_from_one_address_within_an_hour_is_refused() {
+    let app = spawn_app().await;
+    for n in 0..10 {
+        app.organiser(&format!("member{n}@class.example")).await;
+    }
+    let browser = app.browser();
+    let res = browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("email", "eleventh@class.example"),
+                ("name", "Eleventh"),
+                ("organisation", ""),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert!(res.text(".error-summary").contains("Too many accounts"));
+    assert_eq!(res.attr("#f-email", "value"), "eleventh@class.example");
+    let mut conn = app.pool.get().unwrap();
+    assert!(
+        creative_calendar::db::models::Account::find_by_email(&mut conn, "eleventh@class.example")
+            .is_err(),
+        "nothing was written"
+    );
+}

@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 
-use crate::db::schema::{accounts, cities, login_failures, moderator_roles, sessions};
+use crate::db::schema::{accounts, cities, login_failures, moderator_roles, sessions, sign_ups};
 
 /// An organiser's account; moderators and admins are organisers with roles.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -430,5 +430,42 @@ impl LoginFailure {
             login_failures::table.filter(login_failures::failed_at.lt(before.naive_utc())),
         )
         .execute(conn)
+    }
+}
+
+/// Accounts made, by client address, to throttle sign-ups in bulk.
+pub struct SignUp;
+
+impl SignUp {
+    /// How many accounts `client` made since `since`.
+    pub fn count_since(
+        conn: &mut SqliteConnection,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> QueryResult<i64> {
+        sign_ups::table
+            .filter(sign_ups::client.eq(client))
+            .filter(sign_ups::signed_up_at.gt(since.naive_utc()))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Records a sign-up from `client`, and forgets those older than `forget_before`.
+    pub fn record(
+        conn: &mut SqliteConnection,
+        client: &str,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            sign_ups::table.filter(sign_ups::signed_up_at.lt(forget_before.naive_utc())),
+        )
+        .execute(conn)?;
+        diesel::insert_into(sign_ups::table)
+            .values((
+                sign_ups::client.eq(client),
+                sign_ups::signed_up_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)
     }
 }

@@ -6,7 +6,7 @@ mod event;
 mod moderation;
 
 pub use account::{
-    Account, LoginFailure, ModeratorRole, NewAccount, Roles, Session, is_unique_violation,
+    Account, LoginFailure, ModeratorRole, NewAccount, Roles, Session, SignUp, is_unique_violation,
 };
 pub use city::{City, CityFilter, NewCity};
 pub use event::{

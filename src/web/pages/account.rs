@@ -14,7 +14,7 @@ use crate::auth::{
     Checked, CsrfToken, MaybeViewer, NoFields, Viewer, hash_password, verify_nothing,
     verify_password,
 };
-use crate::db::models::{Account, LoginFailure, NewAccount, Session, is_unique_violation};
+use crate::db::models::{Account, LoginFailure, NewAccount, Session, SignUp, is_unique_violation};
 use crate::domain::{DisplayName, Email, FieldErrors, Organisation, Password, sentence};
 use crate::error::AppError;
 use crate::web::AppState;
@@ -24,6 +24,10 @@ use crate::web::AppState;
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
 pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+/// Accounts one client address may make in [`SIGN_UP_WINDOW`]: a class signing up
+/// together passes, a script making accounts in bulk does not.
+pub const MAX_SIGN_UPS_PER_CLIENT: i64 = 10;
+pub const SIGN_UP_WINDOW: TimeDelta = TimeDelta::hours(1);
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -43,6 +47,8 @@ pub struct SignupPage {
     pub form: SignupForm,
     pub errors: FieldErrors,
     pub next: String,
+    /// A refusal that is about no one field (too many sign-ups).
+    pub refusal: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -83,6 +89,7 @@ pub async fn signup_form(
         form: SignupForm::default(),
         errors: FieldErrors::default(),
         next,
+        refusal: None,
     };
     Ok(csrf.page(StatusCode::OK, page.render()?))
 }
@@ -108,8 +115,16 @@ pub async fn signup(
         .ok();
     let next = safe_next(&form.next).unwrap_or_default();
 
-    let retry = |errors: FieldErrors, form: SignupForm| -> Result<HttpResponse, AppError> {
+    let retry = |errors: FieldErrors,
+                 form: SignupForm,
+                 refusal: Option<String>|
+     -> Result<HttpResponse, AppError> {
         let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+        let status = if refusal.is_some() {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
         let page = SignupPage {
             section: "account",
             csrf: csrf.value.clone(),
@@ -119,22 +134,35 @@ pub async fn signup(
             },
             errors,
             next: next.clone(),
+            refusal,
         };
-        Ok(csrf.page(StatusCode::UNPROCESSABLE_ENTITY, page.render()?))
+        Ok(csrf.page(status, page.render()?))
     };
     let (Some(email), Some(name), Some(organisation), Some(password)) =
         (email, name, organisation, password)
     else {
-        return retry(errors, form);
+        return retry(errors, form, None);
     };
 
-    let hash = web::block(move || hash_password(&password)).await??;
     let now = state.clock.now();
+    let client = client_address(&req, state.trust_forwarded_for);
+    let c = client.clone();
+    let recent = state
+        .db(move |conn| Ok(SignUp::count_since(conn, &c, now - SIGN_UP_WINDOW)?))
+        .await?;
+    if recent >= MAX_SIGN_UPS_PER_CLIENT {
+        tracing::warn!(client = %client, "sign-up throttled");
+        let refusal = "Too many accounts have been made from your network in the last hour. Please try again in an hour. Nothing was saved.".to_owned();
+        return retry(errors, form, Some(refusal));
+    }
+
+    let hash = web::block(move || hash_password(&password)).await??;
     let token = random_token();
     let token_hashed = token_hash(&token);
     let inserted = state
         .db(move |conn| {
             let result = conn.immediate_transaction(|conn| {
+                SignUp::record(conn, &client, now, now - SIGN_UP_WINDOW)?;
                 let account = NewAccount {
                     email: email.as_str(),
                     display_name: name.as_str(),
@@ -166,7 +194,7 @@ pub async fn signup(
                 "email",
                 "An account with this email address already exists. Sign in instead.",
             );
-            retry(errors, form)
+            retry(errors, form, None)
         }
     }
 }
