@@ -107,6 +107,18 @@ impl<T> OrWhenMissing<T> for diesel::QueryResult<T> {
     }
 }
 
+/// A change to an event that its own checks refuse. The forms check schedules before they
+/// change anything, so reaching this means the stored event and the form disagree: a
+/// conflict, not the visitor's input.
+impl From<crate::db::models::EventChangeError> for AppError {
+    fn from(e: crate::db::models::EventChangeError) -> AppError {
+        match e {
+            crate::db::models::EventChangeError::Schedule(e) => AppError::Conflict(e.to_string()),
+            crate::db::models::EventChangeError::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> AppError {
         AppError::Internal(e.into())

@@ -111,12 +111,6 @@ pub async fn list_users(
             Ok((rows, total))
         })
         .await?;
-    let result = crate::db::models::EventPage {
-        events: vec![],
-        total,
-        page,
-        per_page: PER_PAGE,
-    };
     let query = q.clone();
     let page = UsersPage {
         section: "admin",
@@ -124,7 +118,7 @@ pub async fn list_users(
         viewer,
         q,
         users: rows,
-        pager: Pager::new(&result, move |p| {
+        pager: Pager::for_total(total, page, PER_PAGE, move |p| {
             let mut pairs = Vec::new();
             if !query.is_empty() {
                 pairs.push(("q", query.clone()));

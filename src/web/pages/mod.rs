@@ -94,6 +94,18 @@ impl Pager {
         }
     }
 
+    /// A pager for a list that is not a listing of events (an organiser's events, the
+    /// moderation queue, the log, the accounts): `total` items, `per_page` a page.
+    pub fn for_total(total: i64, page: u32, per_page: u32, url: impl Fn(u32) -> String) -> Pager {
+        let counted = EventPage {
+            events: vec![],
+            total,
+            page,
+            per_page,
+        };
+        Pager::new(&counted, url)
+    }
+
     /// "1 event", "42 events", or "more than 10,000 events" when counting stopped.
     pub fn total_text(&self) -> String {
         if self.capped {

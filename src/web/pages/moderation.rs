@@ -11,7 +11,7 @@ use super::account::{no_store, safe_next, see_other};
 use super::submissions::parse_event_id;
 use crate::auth::{Checked, Viewer};
 use crate::db::models::{
-    Account, City, CityFilter, Event, EventPage, EventReview, LogEntry, ManagedEvent, Queue,
+    Account, City, CityFilter, Event, EventReview, LogEntry, ManagedEvent, Queue,
 };
 use crate::domain::{
     EventForm, EventStatus, FormCity, ModerationState, When, clean_text, sentence,
@@ -213,12 +213,6 @@ pub async fn moderation_queue(
     } else {
         "/moderation".to_owned()
     };
-    let result = EventPage {
-        events: vec![],
-        total: pending.total,
-        page,
-        per_page: PER_PAGE,
-    };
     let pager_base = base.clone();
     let page = ModerationPage {
         section: "moderation",
@@ -230,7 +224,7 @@ pub async fn moderation_queue(
             .iter()
             .map(|m| QueueItem::new(m, None))
             .collect(),
-        pending_pager: Pager::new(&result, |p| {
+        pending_pager: Pager::for_total(pending.total, page, PER_PAGE, |p| {
             if p > 1 {
                 let sep = if pager_base.contains('?') { '&' } else { '?' };
                 format!("{pager_base}{sep}page={p}")
@@ -489,10 +483,7 @@ fn revert(
             row.event.status,
         )
         .map_err(|_| AppError::Conflict("The approved version can no longer be read.".into()))?;
-    Event::update_from_draft(conn, row.event.id, &draft, &city, now).map_err(|e| match e {
-        crate::db::models::EventChangeError::Schedule(e) => AppError::Conflict(e.to_string()),
-        crate::db::models::EventChangeError::Database(e) => e.into(),
-    })?;
+    Event::update_from_draft(conn, row.event.id, &draft, &city, now)?;
     EventReview::settle(conn, row.event.id)?;
     LogEntry::event(
         actor,
@@ -539,12 +530,9 @@ pub async fn moderation_log(
     let (entries, total) = state
         .db(move |conn| Ok(LogEntry::list(conn, covered.as_deref(), limit, offset)?))
         .await?;
-    let result = EventPage {
-        events: vec![],
-        total,
-        page,
-        per_page: LOG_PER_PAGE,
-    };
+    let pager = Pager::for_total(total, page, LOG_PER_PAGE, |p| {
+        super::paged("/moderation/log", p)
+    });
     let page = LogPage {
         section: "moderation-log",
         csrf: viewer.csrf_token.clone(),
@@ -561,7 +549,7 @@ pub async fn moderation_log(
                 reason: e.reason,
             })
             .collect(),
-        pager: Pager::new(&result, |p| super::paged("/moderation/log", p)),
+        pager,
     };
     Ok(no_store(StatusCode::OK, page.render()?))
 }

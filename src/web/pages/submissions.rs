@@ -318,13 +318,8 @@ pub async fn update_event(
     state
         .db(move |conn| {
             conn.immediate_transaction(|conn| {
-                let mut event = Event::update_from_draft(conn, before.event.id, &draft, &city, now)
-                    .map_err(|e| match e {
-                        crate::db::models::EventChangeError::Schedule(e) => {
-                            AppError::bad_request("start_time", e.to_string())
-                        }
-                        crate::db::models::EventChangeError::Database(e) => e.into(),
-                    })?;
+                let mut event =
+                    Event::update_from_draft(conn, before.event.id, &draft, &city, now)?;
                 // A rescheduled event's "postponed" note no longer applies.
                 if event.status == EventStatus::Scheduled && event.status_note.is_some() {
                     event = Event::clear_status_note(conn, event.id)?;
@@ -418,18 +413,15 @@ pub async fn my_events(
     let found = state
         .db(move |conn| Ok(Event::for_organiser(conn, id, limit, offset)?))
         .await?;
-    let result = crate::db::models::EventPage {
-        events: vec![],
-        total: found.total,
-        page,
-        per_page: MY_EVENTS_PER_PAGE,
-    };
+    let pager = Pager::for_total(found.total, page, MY_EVENTS_PER_PAGE, |p| {
+        super::paged("/my/events", p)
+    });
     let page = MyEventsPage {
         section: "my-events",
         csrf: viewer.csrf_token.clone(),
         viewer,
         events: found.events.iter().map(MyEvent::new).collect(),
-        pager: Pager::new(&result, |p| super::paged("/my/events", p)),
+        pager,
         notice: None,
     };
     Ok(no_store(StatusCode::OK, page.render()?))
