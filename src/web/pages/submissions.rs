@@ -1,6 +1,6 @@
 //! Organisers' pages: the event form (new and edit), their list of events, and the
 //! cancel, postpone, reinstate and delete actions. An organiser only ever acts on their
-//! own events; every handler here checks it before it reads the form.
+//! own events; every handler here checks that before it acts on anything.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
