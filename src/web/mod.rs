@@ -214,8 +214,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/admin/users", admin::list_users))
         .service(readable("/admin/users/{id}", admin::show_user))
         .service(action("/admin/users/{id}/{action}", admin::change_role))
-        .service(action(
+        .service(form(
             "/moderation/events/{id}/{decision}",
+            moderation::decide_form,
             moderation::decide,
         ))
         .service(readable("/events/{id}", pages::events::show_event))

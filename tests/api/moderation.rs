@@ -420,3 +420,43 @@ async fn an_unpublished_event_moves_the_feed_s_last_modified_so_no_client_keeps_
         Some("Sat, 28 Nov 2026 12:00:00 GMT")
     );
 }
+
+#[actix_web::test]
+async fn a_moderator_can_unpublish_a_published_event_from_its_page() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    let id = ana.create_event(&[("title", "Approved by mistake")]).await;
+    let mia = app.moderator("mia@braga.example", Some("braga")).await;
+    decide(&mia, id, "approve", "").await;
+
+    let page = mia.get(&format!("/events/{id}")).await;
+    let link = page.attr(".manage a[href$='/unpublish']", "href");
+    assert_eq!(link, format!("/moderation/events/{id}/unpublish"));
+    let form = mia.get(&link).await;
+    assert_eq!(form.status, 200);
+    assert_eq!(
+        form.attr("input[name=back]", "value"),
+        format!("/events/{id}")
+    );
+    let done = mia
+        .submit(
+            &link,
+            &link,
+            &[
+                ("reason", "A duplicate of another event."),
+                ("back", &format!("/events/{id}")),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(
+        done.header("location").unwrap(),
+        format!("/events/{id}?done=unpublish")
+    );
+    assert_eq!(app.stored_event(id).moderation, ModerationState::Rejected);
+    // Visitors and other cities' moderators see neither the link nor the form.
+    assert!(app.get(&format!("/events/{id}")).await.status == 404);
+    let kai = app.moderator("kai@krakow.example", Some("krakow")).await;
+    assert_eq!(kai.get(&link).await.status, 403);
+    assert_eq!(ana.get(&link).await.status, 403);
+}

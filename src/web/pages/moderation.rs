@@ -11,7 +11,7 @@ use super::account::{no_store, safe_next, see_other};
 use super::submissions::parse_event_id;
 use crate::auth::{Checked, Viewer};
 use crate::db::models::{
-    Account, City, CityFilter, Event, EventReview, LogEntry, ManagedEvent, Queue,
+    Account, City, CityFilter, Event, EventReview, EventWithCity, LogEntry, ManagedEvent, Queue,
 };
 use crate::domain::{
     EventForm, EventStatus, FormCity, ModerationState, When, clean_text, sentence,
@@ -369,17 +369,17 @@ pub struct DecisionPage {
     pub error: Option<String>,
 }
 
-pub async fn decide(
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    posted: Checked<DecisionForm>,
-) -> Result<HttpResponse, AppError> {
-    let (viewer, form) = posted.signed_in()?;
-    require_moderator(&viewer)?;
-    let (id, decision) = path.into_inner();
-    let decision = Decision::parse(&decision)
+/// The event a decision is about, once the viewer may take it and it applies.
+async fn decidable(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    decision: &str,
+) -> Result<(Decision, EventWithCity, Option<EventReview>), AppError> {
+    require_moderator(viewer)?;
+    let decision = Decision::parse(decision)
         .ok_or_else(|| AppError::not_found("There is nothing at this address."))?;
-    let id = parse_event_id(&id)?;
+    let id = parse_event_id(id)?;
     let (row, review) = state
         .db(move |conn| {
             let row = Event::find_with_city(conn, id)
@@ -397,9 +397,52 @@ pub async fn decide(
     if let Some(why) = decision.refusal(row.event.moderation, changed) {
         return Err(AppError::Conflict(why.to_owned()));
     }
-    let back = safe_next(&form.back)
-        .filter(|b| b.starts_with("/moderation"))
-        .unwrap_or_else(|| "/moderation".to_owned());
+    Ok((decision, row, review))
+}
+
+/// Where a decision returns to: the queue, or the event's page it was taken from.
+fn back_to(back: &str) -> String {
+    safe_next(back)
+        .filter(|b| b.starts_with("/moderation") || b.starts_with("/events/"))
+        .unwrap_or_else(|| "/moderation".to_owned())
+}
+
+/// The reason form of a rejection or an unpublishing, for a moderator who comes from the
+/// event's page; the other decisions are buttons, and only take a POST.
+pub async fn decide_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, decision) = path.into_inner();
+    let (decision, row, _) = decidable(&state, &viewer, &id, &decision).await?;
+    if !decision.needs_reason() {
+        return Err(AppError::MethodNotAllowed("POST"));
+    }
+    let page = DecisionPage {
+        section: "moderation",
+        csrf: viewer.csrf_token.clone(),
+        viewer,
+        decision,
+        event_id: row.event.id,
+        back: format!("/events/{}", row.event.id),
+        event_title: row.event.title,
+        reason: String::new(),
+        error: None,
+    };
+    Ok(no_store(StatusCode::OK, page.render()?))
+}
+
+pub async fn decide(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    posted: Checked<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (viewer, form) = posted.signed_in()?;
+    let (id, decision) = path.into_inner();
+    let (decision, row, review) = decidable(&state, &viewer, &id, &decision).await?;
+    let id = row.event.id;
+    let back = back_to(&form.back);
     let reason = clean_text(&form.reason);
     if decision.needs_reason() {
         let len = reason.chars().count();
@@ -458,7 +501,7 @@ pub async fn decide(
 /// organiser's form, so that a revert cannot write what the form would refuse.
 fn revert(
     conn: &mut diesel::SqliteConnection,
-    row: &crate::db::models::EventWithCity,
+    row: &EventWithCity,
     review: Option<&EventReview>,
     actor: &Account,
     now: chrono::DateTime<chrono::Utc>,
