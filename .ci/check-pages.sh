@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The pages of organisers, moderators and admins through webcheck's Nu HTML checker and
+# axe (desktop and phone), as each role sees them, error states included. Part of
+# .ci/run; by hand: bash .ci/check-pages.sh
+# It builds a scratch database with an admin (`admin create`), an organiser, a moderator
+# of Braga, and events waiting for review, rejected, and published then changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+W=${WEBCHECK_DIR:-../shared/tools/webcheck}
+[ -d "$W/bin" ] || W=/work/shared/tools/webcheck
+[ -d "$W/bin" ] || { echo "SKIPPED: webcheck not found beside the checkout (set WEBCHECK_DIR)"; exit 0; }
+W=$(cd "$W" && pwd)
+bash "$W/install.sh" >/dev/null
+cargo build --locked --quiet
+BIN=$PWD/target/debug/creative-calendar
+DIR=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+B=http://127.0.0.1:$PORT
+trap 'kill $server 2>/dev/null || true; rm -rf "$DIR"' EXIT
+$BIN demo --database $DIR/a.db --events 300 --seed 7 >/dev/null
+CREATIVE_CALENDAR_ADMIN_PASSWORD="admin password 123" $BIN admin create --database $DIR/a.db \
+  --email admin@example.org --name "Ada Admin" >/dev/null
+$BIN serve --database $DIR/a.db --bind 127.0.0.1:$PORT >$DIR/server.log 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -sf $B/healthz >/dev/null && break; sleep 0.2; done
+
+token() { grep -o 'name="csrf_token" value="[^"]*"' "$1" | head -1 | sed 's/.*value="//;s/"//'; }
+signup() { # jar email name
+  curl -s -c $DIR/$1.jar -b $DIR/$1.jar $B/signup -o $DIR/p.html
+  curl -s -c $DIR/$1.jar -b $DIR/$1.jar $B/signup --data-urlencode "csrf_token=$(token $DIR/p.html)" \
+    --data-urlencode "email=$2" --data-urlencode "name=$3" --data-urlencode "organisation=$3 Festival" \
+    --data-urlencode "password=a long enough password" -o /dev/null
+}
+login() { # jar email password
+  curl -s -c $DIR/$1.jar -b $DIR/$1.jar $B/login -o $DIR/p.html
+  curl -s -c $DIR/$1.jar -b $DIR/$1.jar $B/login --data-urlencode "csrf_token=$(token $DIR/p.html)" \
+    --data-urlencode "email=$2" --data-urlencode "password=$3" -o /dev/null
+}
+post() { # jar page action fields... ; prints the Location
+  local jar=$1 page=$2 action=$3; shift 3
+  curl -s -b $DIR/$jar.jar $B$page -o $DIR/p.html
+  local args=(--data-urlencode "csrf_token=$(token $DIR/p.html)")
+  for f in "$@"; do args+=(--data-urlencode "$f"); done
+  curl -s -b $DIR/$jar.jar $B$action "${args[@]}" -D - -o /dev/null | grep -i '^location' | tr -d '\r' | sed 's/^[Ll]ocation: //'
+}
+signup ana ana@braga.example "Ana Silva"
+signup mia mia@braga.example "Mia Moderator"
+login admin admin@example.org "admin password 123"
+mia=3
+post admin /admin/users/$mia /admin/users/$mia/grant-moderator city=braga "reason=Runs the Braga festival office" >/dev/null
+ev() { post ana /events/new /events/new city=braga kind=festival "title=$1" "description=Three nights of light." venue="Theatro Circo" "address=Av. da Liberdade 697" start_date=2027-03-12 start_time=19:00 end_time=23:00 "url=https://example.org" "price=12 €"; }
+e1=$(ev "Festa das Luzes"); e2=$(ev "Noite de Fado"); e3=$(ev "Braga Jazz Night")
+id1=${e1#/events/}; id2=${e2#/events/}; id3=${e3#/events/}
+post mia /moderation /moderation/events/$id1/approve back=/moderation >/dev/null
+post mia /moderation /moderation/events/$id2/reject "reason=Please give the full address." back=/moderation >/dev/null
+post ana /events/$id1/edit /events/$id1/edit city=braga kind=festival "title=Festa das Luzes (new time)" "description=Three nights of light." venue="Theatro Circo" "address=Av. da Liberdade 697" start_date=2027-03-12 start_time=20:00 end_time=23:00 >/dev/null
+
+mkdir $DIR/pages
+get() { curl -s ${2:+-b $DIR/$2.jar} "$B$1" -o "$DIR/pages/$3.html" -w "%{http_code}" | grep -q 200 || { echo "GET $1 as ${2:-nobody} failed" >&2; exit 1; }; }
+ANA=(/my/events /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete)
+MIA=(/moderation "/moderation?city=braga" /moderation/log /events/$id3 /events/$id1 /moderation/events/$id1/unpublish /moderation/events/$id3/reject)
+ADMIN=(/admin/users "/admin/users?q=braga" /admin/users/$mia)
+get /signup "" signup; get /login "" login
+n=0; for u in "${ANA[@]}"; do get "$u" ana ana$((n++)); done
+n=0; for u in "${MIA[@]}"; do get "$u" mia mia$((n++)); done
+n=0; for u in "${ADMIN[@]}"; do get "$u" admin admin$((n++)); done
+# Error states, answered 422 and saved for the HTML checker.
+curl -s -b $DIR/ana.jar $B/events/new --data-urlencode "csrf_token=$(token $DIR/pages/ana1.html)" --data-urlencode "title=<script>x</script>" \
+  -d "city=atlantis&kind=rave&start_date=2026-02-30&start_time=25:00&end_date=x&url=javascript:alert(1)" -o $DIR/pages/event-form-errors.html
+curl -s -b $DIR/ana.jar $B/account/password --data-urlencode "csrf_token=$(token $DIR/pages/ana4.html)" -d "current_password=wrong&new_password=short" -o $DIR/pages/password-errors.html
+curl -s -b $DIR/ana.jar $B/events/$id1/cancel --data-urlencode "csrf_token=$(token $DIR/pages/ana8.html)" --data-urlencode "note=$(head -c 1100 /dev/zero | tr '\0' n)" -o $DIR/pages/note-error.html
+curl -s -b $DIR/mia.jar $B/moderation/events/$id3/reject --data-urlencode "csrf_token=$(token $DIR/pages/mia0.html)" -d "reason=" -o $DIR/pages/reason-error.html
+curl -s -c $DIR/x.jar -b $DIR/x.jar $B/signup -o $DIR/p.html
+curl -s -c $DIR/x.jar -b $DIR/x.jar $B/signup --data-urlencode "csrf_token=$(token $DIR/p.html)" -d "email=bad&name=&password=short" -o $DIR/pages/signup-errors.html
+curl -s -c $DIR/x.jar -b $DIR/x.jar $B/login --data-urlencode "csrf_token=$(token $DIR/p.html)" -d "email=nobody%40example.org&password=wrong+password" -o $DIR/pages/login-error.html
+
+echo "== Nu HTML checker: $(ls $DIR/pages | wc -l) pages"
+"$W/bin/html_check.sh" $DIR/pages/*.html | tail -1
+cookie() { awk '$6=="cc_session"{print $7}' $DIR/$1.jar; }
+urls() { for u in "$@"; do printf '%s ' "$B$u"; done; }
+status=0
+for mode in "" --mobile; do
+  echo "== axe ${mode:-(desktop)}"
+  (cd "$W" && node bin/a11y_check.js $mode $B/signup $B/login | tail -1) || status=1
+  (cd "$W" && WEBCHECK_COOKIE="cc_session=$(cookie ana)" node bin/a11y_check.js $mode $(urls "${ANA[@]}") | tail -1) || status=1
+  (cd "$W" && WEBCHECK_COOKIE="cc_session=$(cookie mia)" node bin/a11y_check.js $mode $(urls "${MIA[@]}") | tail -1) || status=1
+  (cd "$W" && WEBCHECK_COOKIE="cc_session=$(cookie admin)" node bin/a11y_check.js $mode $(urls "${ADMIN[@]}") | tail -1) || status=1
+done
+"$W/bin/html_check.sh" $DIR/pages/*.html >/dev/null || status=1
+exit $status
