@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::{optional_line, required_line};
 use super::schedule::{ScheduleError, local_instant};
-use super::text::{TextError, clean_text, sentence};
+use super::text::{clean_text, sentence};
 use super::{CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle};
 
 /// The form's fields, exactly as submitted. The names are a contract shared by the HTML
@@ -52,6 +52,17 @@ impl FieldErrors {
         if self.get(field).is_none() {
             self.0.push((field, message.into()));
         }
+    }
+
+    /// The parsed value, or `None` with its error recorded against `field`, as a sentence.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &'static str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        parsed
+            .map_err(|e| self.add(field, sentence(&e.to_string())))
+            .ok()
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
@@ -123,8 +134,6 @@ impl EventForm {
         status: EventStatus,
     ) -> Result<EventDraft, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let text_error = |e: TextError| sentence(&e.to_string());
-
         let kind = match self.kind.trim() {
             "" => {
                 errors.add("kind", "Choose what kind of event this is.");
@@ -140,9 +149,7 @@ impl EventForm {
                 .map_err(|_| errors.add("field", "Choose one of the fields in the list."))
                 .ok(),
         };
-        let title = EventTitle::parse(&self.title)
-            .map_err(|e| errors.add("title", text_error(e)))
-            .ok();
+        let title = errors.check("title", EventTitle::parse(&self.title));
         let description = clean_text(&self.description);
         let description_len = description.chars().count();
         if description_len > MAX_DESCRIPTION_CHARS {
@@ -155,18 +162,25 @@ impl EventForm {
                 ),
             );
         }
-        let venue = required_line(&self.venue, "the venue", MAX_VENUE_CHARS)
-            .map_err(|e| errors.add("venue", text_error(e)))
-            .ok();
-        let address = optional_line(&self.address, "the address", MAX_ADDRESS_CHARS)
-            .map_err(|e| errors.add("address", text_error(e)))
+        let venue = errors.check(
+            "venue",
+            required_line(&self.venue, "the venue", MAX_VENUE_CHARS),
+        );
+        let address = errors
+            .check(
+                "address",
+                optional_line(&self.address, "the address", MAX_ADDRESS_CHARS),
+            )
             .unwrap_or_default();
         let url = parse_url(&self.url)
             .map_err(|e| errors.add("url", e))
             .ok()
             .flatten();
-        let price = optional_line(&self.price, "the price", MAX_PRICE_CHARS)
-            .map_err(|e| errors.add("price", text_error(e)))
+        let price = errors
+            .check(
+                "price",
+                optional_line(&self.price, "the price", MAX_PRICE_CHARS),
+            )
             .unwrap_or_default();
         let schedule = self.schedule(city.map(|c| c.tz), today, &mut errors);
 

@@ -15,7 +15,7 @@ use crate::auth::{
     verify_password,
 };
 use crate::db::models::{Account, LoginFailure, NewAccount, Session, SignUp, is_unique_violation};
-use crate::domain::{DisplayName, Email, FieldErrors, Organisation, Password, sentence};
+use crate::domain::{DisplayName, Email, FieldErrors, Organisation, Password};
 use crate::error::AppError;
 use crate::web::AppState;
 
@@ -101,18 +101,10 @@ pub async fn signup(
 ) -> Result<HttpResponse, AppError> {
     let form = posted.form;
     let mut errors = FieldErrors::default();
-    let email = Email::parse(&form.email)
-        .map_err(|e| errors.add("email", sentence(&e.to_string())))
-        .ok();
-    let name = DisplayName::parse(&form.name)
-        .map_err(|e| errors.add("name", sentence(&e.to_string())))
-        .ok();
-    let organisation = Organisation::parse(&form.organisation)
-        .map_err(|e| errors.add("organisation", sentence(&e.to_string())))
-        .ok();
-    let password = Password::parse(&form.password)
-        .map_err(|e| errors.add("password", sentence(&e.to_string())))
-        .ok();
+    let email = errors.check("email", Email::parse(&form.email));
+    let name = errors.check("name", DisplayName::parse(&form.name));
+    let organisation = errors.check("organisation", Organisation::parse(&form.organisation));
+    let password = errors.check("password", Password::parse(&form.password));
     let next = safe_next(&form.next).unwrap_or_default();
 
     let retry = |errors: FieldErrors,
@@ -540,12 +532,8 @@ pub async fn update_profile(
 ) -> Result<HttpResponse, AppError> {
     let (viewer, form) = posted.signed_in()?;
     let mut errors = FieldErrors::default();
-    let name = DisplayName::parse(&form.name)
-        .map_err(|e| errors.add("name", sentence(&e.to_string())))
-        .ok();
-    let organisation = Organisation::parse(&form.organisation)
-        .map_err(|e| errors.add("organisation", sentence(&e.to_string())))
-        .ok();
+    let name = errors.check("name", DisplayName::parse(&form.name));
+    let organisation = errors.check("organisation", Organisation::parse(&form.organisation));
     let (Some(name), Some(organisation)) = (name, organisation) else {
         let mut page = AccountPage::new(viewer);
         page.profile = form;
@@ -617,9 +605,7 @@ pub async fn change_password(
     } else {
         errors.add("current_password", "This is not your current password.");
     }
-    let new = Password::parse(&form.new_password)
-        .map_err(|e| errors.add("new_password", sentence(&e.to_string())))
-        .ok();
+    let new = errors.check("new_password", Password::parse(&form.new_password));
     let Some(new) = new.filter(|_| errors.is_empty()) else {
         let mut page = AccountPage::new(viewer);
         page.password_errors = errors;
