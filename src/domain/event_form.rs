@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::{optional_line, required_line};
 use super::schedule::{ScheduleError, local_instant};
-use super::text::{clean_text, sentence};
+use super::text::{limited_text, sentence, thousands};
 use super::{CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle};
 
 /// The form's fields, exactly as submitted. The names are a contract shared by the HTML
@@ -150,18 +150,12 @@ impl EventForm {
                 .ok(),
         };
         let title = errors.check("title", EventTitle::parse(&self.title));
-        let description = clean_text(&self.description);
-        let description_len = description.chars().count();
-        if description_len > MAX_DESCRIPTION_CHARS {
-            errors.add(
+        let description = errors
+            .check(
                 "description",
-                format!(
-                    "The description is at most {} characters (this one has {}).",
-                    thousands(MAX_DESCRIPTION_CHARS),
-                    thousands(description_len)
-                ),
-            );
-        }
+                limited_text(&self.description, "the description", MAX_DESCRIPTION_CHARS),
+            )
+            .unwrap_or_default();
         let venue = errors.check(
             "venue",
             required_line(&self.venue, "the venue", MAX_VENUE_CHARS),
@@ -372,7 +366,7 @@ fn parse_url(value: &str) -> Result<Option<String>, String> {
     if value.chars().count() > MAX_URL_CHARS {
         return Err(format!(
             "A web address is at most {} characters.",
-            thousands(MAX_URL_CHARS)
+            thousands(MAX_URL_CHARS as i64)
         ));
     }
     let bad = || "Enter a full web address starting with https:// or http://.".to_owned();
@@ -393,18 +387,6 @@ fn is_free_price(price: &str) -> bool {
         p.as_str(),
         "free" | "free entry" | "free admission" | "0" | "gratis" | "gratuit" | "gratuito"
     )
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub use kind::EventKind;
 pub use schedule::{DEFAULT_DURATION, EventSchedule, Instants, ScheduleError};
 pub use slug::{Slug, SlugError};
 pub use status::{EventStatus, ModerationAction, ModerationState};
-pub use text::{EventTitle, TextError, clean_line, clean_text, sentence};
+pub use text::{EventTitle, TextError, clean_line, clean_text, limited_text, sentence, thousands};
 pub use when::{TimeLabel, When, utc_offset_label, zone_label};
 
 /// Declares a closed set of values stored and shown as a slug, with a human label.

@@ -5,7 +5,7 @@ use std::fmt;
 pub enum TextError {
     #[error("{what} cannot be empty")]
     Empty { what: &'static str },
-    #[error("{what} is at most {max} characters (this one has {len})")]
+    #[error("{what} is at most {} characters (this one has {})", thousands(*.max as i64), thousands(*.len as i64))]
     TooLong {
         what: &'static str,
         max: usize,
@@ -45,6 +45,29 @@ pub fn clean_text(value: &str) -> String {
         }
     }
     out.trim().to_owned()
+}
+
+/// 12345 → "12,345".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Text of several lines, cleaned ([`clean_text`]), of at most `max` characters.
+pub fn limited_text(value: &str, what: &'static str, max: usize) -> Result<String, TextError> {
+    let cleaned = clean_text(value);
+    let len = cleaned.chars().count();
+    if len > max {
+        return Err(TextError::TooLong { what, max, len });
+    }
+    Ok(cleaned)
 }
 
 /// A message as a sentence: "the title cannot be empty" → "The title cannot be empty."

@@ -131,18 +131,7 @@ pub fn paged(path: &str, page: u32) -> String {
     }
 }
 
-/// 12345 → "12,345".
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
+pub use crate::domain::thousands;
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use crate::db::models::{
     Account, City, CityFilter, Event, EventReview, EventWithCity, LogEntry, ManagedEvent, Queue,
 };
 use crate::domain::{
-    EventForm, EventStatus, FormCity, ModerationState, When, clean_text, sentence,
+    EventForm, EventStatus, FieldErrors, FormCity, ModerationState, When, limited_text,
 };
 use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
@@ -366,7 +366,7 @@ pub struct DecisionPage {
     pub event_title: String,
     pub reason: String,
     pub back: String,
-    pub error: Option<String>,
+    pub errors: FieldErrors,
 }
 
 /// The event a decision is about, once the viewer may take it and it applies.
@@ -428,7 +428,7 @@ pub async fn decide_form(
         back: format!("/events/{}", row.event.id),
         event_title: row.event.title,
         reason: String::new(),
-        error: None,
+        errors: FieldErrors::default(),
     };
     Ok(no_store(StatusCode::OK, page.render()?))
 }
@@ -443,21 +443,21 @@ pub async fn decide(
     let (decision, row, review) = decidable(&state, &viewer, &id, &decision).await?;
     let id = row.event.id;
     let back = back_to(&form.back);
-    let reason = clean_text(&form.reason);
+    let mut errors = FieldErrors::default();
+    let reason = errors
+        .check(
+            "reason",
+            limited_text(&form.reason, "the reason", MAX_REASON_CHARS),
+        )
+        .unwrap_or_default();
     if decision.needs_reason() {
-        let len = reason.chars().count();
-        let error = if reason.is_empty() {
-            Some("Give the organiser a reason, so that they can put it right.".to_owned())
-        } else if len > MAX_REASON_CHARS {
-            Some(sentence(&format!(
-                "the reason is at most {} characters (this one has {})",
-                thousands(MAX_REASON_CHARS as i64),
-                thousands(len as i64)
-            )))
-        } else {
-            None
-        };
-        if error.is_some() {
+        if reason.is_empty() {
+            errors.add(
+                "reason",
+                "Give the organiser a reason, so that they can put it right.",
+            );
+        }
+        if !errors.is_empty() {
             let page = DecisionPage {
                 section: "moderation",
                 csrf: viewer.csrf_token.clone(),
@@ -467,7 +467,7 @@ pub async fn decide(
                 event_title: row.event.title.clone(),
                 reason: form.reason,
                 back,
-                error,
+                errors,
             };
             return Ok(no_store(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
         }

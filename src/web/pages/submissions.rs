@@ -12,7 +12,7 @@ use crate::auth::{Checked, Viewer};
 use crate::db::models::{City, CityFilter, Event, EventWithCity, ManagedEvent, NewEvent};
 use crate::domain::{
     CreativeField, EventDraft, EventForm, EventKind, EventStatus, FieldErrors, FormCity,
-    ModerationState, When, clean_text, sentence,
+    ModerationState, When, limited_text,
 };
 use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
@@ -552,7 +552,7 @@ pub struct StatusPage {
     pub event_id: i32,
     pub event_title: String,
     pub note: String,
-    pub error: Option<String>,
+    pub errors: FieldErrors,
 }
 
 pub const MAX_NOTE_CHARS: usize = 1_000;
@@ -587,7 +587,7 @@ pub async fn status_form(
         event_id: row.event.id,
         event_title: row.event.title.clone(),
         note: row.event.status_note.clone().unwrap_or_default(),
-        error: None,
+        errors: FieldErrors::default(),
     };
     Ok(no_store(StatusCode::OK, page.render()?))
 }
@@ -604,8 +604,13 @@ pub async fn change_status(
     if let Some(why) = action.refusal(&before.event) {
         return Err(AppError::Conflict(why.to_owned()));
     }
-    let note = clean_text(&form.note);
-    if action.takes_note() && note.chars().count() > MAX_NOTE_CHARS {
+    let mut errors = FieldErrors::default();
+    let note = if action.takes_note() {
+        errors.check("note", limited_text(&form.note, "the note", MAX_NOTE_CHARS))
+    } else {
+        Some(String::new())
+    };
+    let Some(note) = note else {
         let page = StatusPage {
             section: "my-events",
             csrf: viewer.csrf_token.clone(),
@@ -614,14 +619,10 @@ pub async fn change_status(
             event_id: before.event.id,
             event_title: before.event.title.clone(),
             note: form.note,
-            error: Some(sentence(&format!(
-                "the note is at most {} characters (this one has {})",
-                thousands(MAX_NOTE_CHARS as i64),
-                thousands(note.chars().count() as i64)
-            ))),
+            errors,
         };
         return Ok(no_store(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
-    }
+    };
     let event_id = before.event.id;
     let publishes = viewer.roles.publishes_directly(before.event.city_id);
     let now = state.clock.now();
