@@ -400,20 +400,14 @@ impl Browser<'_> {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        let mut res = self
+        let res = self
             .client
             .get(format!("{}{}", self.app.address, path))
             .insert_header(("cookie", self.cookie_header()))
             .send()
             .await
             .expect("the request is answered");
-        self.keep_cookies(res.headers());
-        let body = res.body().limit(20_000_000).await.expect("a body");
-        Response {
-            status: res.status().as_u16(),
-            headers: res.headers().clone(),
-            body: String::from_utf8(body.to_vec()).expect("UTF-8"),
-        }
+        self.read(res).await
     }
 
     /// POSTs exactly `fields`, urlencoded, with the visitor's cookies: no token is added.
@@ -423,7 +417,7 @@ impl Browser<'_> {
     }
 
     pub async fn post_body(&self, path: &str, body: impl Into<Vec<u8>>) -> Response {
-        let mut res = self
+        let res = self
             .client
             .post(format!("{}{}", self.app.address, path))
             .insert_header(("cookie", self.cookie_header()))
@@ -431,6 +425,17 @@ impl Browser<'_> {
             .send_body(body.into())
             .await
             .expect("the request is answered");
+        self.read(res).await
+    }
+
+    /// Keeps the response's cookies and reads it whole.
+    async fn read(
+        &self,
+        mut res: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+        >,
+    ) -> Response {
         self.keep_cookies(res.headers());
         let body = res.body().limit(20_000_000).await.expect("a body");
         Response {

@@ -188,9 +188,7 @@ impl Event {
                 ))
                 .returning(Event::as_returning())
                 .get_result(conn)?;
-            diesel::update(event_reviews::table.find(id))
-                .set(event_reviews::changed_at.eq(None::<NaiveDateTime>))
-                .execute(conn)?;
+            EventReview::settle(conn, id)?;
             LogEntry::event(actor, action, &event, reason).insert(conn, now)?;
             Ok(event)
         })
@@ -220,8 +218,7 @@ impl Event {
         before: &EventWithCity,
         now: DateTime<Utc>,
     ) -> QueryResult<()> {
-        let form = serde_json::to_string(&before.event.to_form(&before.city))
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let form = form_json(&before.event, &before.city)?;
         diesel::insert_into(event_reviews::table)
             .values((
                 event_reviews::event_id.eq(before.event.id),
@@ -344,6 +341,12 @@ fn managed(
         .collect())
 }
 
+/// The event's form as JSON, as `event_reviews` keeps it.
+fn form_json(event: &Event, city: &City) -> QueryResult<String> {
+    serde_json::to_string(&event.to_form(city))
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
 /// The version of an event a moderator last approved.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = event_reviews, check_for_backend(Sqlite))]
@@ -368,8 +371,7 @@ impl EventReview {
         city: &City,
         now: DateTime<Utc>,
     ) -> QueryResult<()> {
-        let form = serde_json::to_string(&event.to_form(city))
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let form = form_json(event, city)?;
         diesel::insert_into(event_reviews::table)
             .values((
                 event_reviews::event_id.eq(event.id),
@@ -388,7 +390,8 @@ impl EventReview {
         Ok(())
     }
 
-    /// The change has been put back by a moderator: nothing waits any more.
+    /// Nothing waits for review any more (a change was put back, or the event
+    /// unpublished).
     pub fn settle(conn: &mut SqliteConnection, event_id: i32) -> QueryResult<usize> {
         diesel::update(event_reviews::table.find(event_id))
             .set(event_reviews::changed_at.eq(None::<NaiveDateTime>))
