@@ -33,6 +33,10 @@ pub enum AppError {
     /// A request body over the limit.
     #[error("the request is too large")]
     PayloadTooLarge,
+    /// A body of a type the address does not take (JSON or multipart sent to a form);
+    /// says what to send.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Anything else. Logged in full; the visitor sees only that it went wrong.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -54,7 +58,18 @@ impl AppError {
         }
     }
 
+    /// What the visitor is told. Messages quote what was sent (a slug, a parameter);
+    /// control characters from it (NUL, ESC, BEL…) never reach a page or a terminal.
     pub(crate) fn public_message(&self) -> String {
+        let message = self.message();
+        if message.chars().any(char::is_control) {
+            message.chars().filter(|c| !c.is_control()).collect()
+        } else {
+            message
+        }
+    }
+
+    fn message(&self) -> String {
         match self {
             AppError::NotFound(what) => what.clone(),
             AppError::MethodNotAllowed(allow) => {
@@ -63,7 +78,9 @@ impl AppError {
             AppError::BadRequest { param, message } => {
                 format!("The parameter “{param}” is wrong: {message}.")
             }
-            AppError::Forbidden(why) | AppError::Conflict(why) => why.clone(),
+            AppError::Forbidden(why)
+            | AppError::Conflict(why)
+            | AppError::UnsupportedMediaType(why) => why.clone(),
             AppError::LoginRequired { .. } => "Please sign in to continue.".to_owned(),
             AppError::PayloadTooLarge => {
                 "That was more than this form accepts. Shorten the text and try again.".to_owned()
@@ -156,6 +173,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,6 +201,7 @@ impl ResponseError for AppError {
                 AppError::LoginRequired { .. } => "Please sign in",
                 AppError::Conflict(_) => "That cannot be done",
                 AppError::PayloadTooLarge => "Too much text",
+                AppError::UnsupportedMediaType(_) => "That is not a form",
                 AppError::Internal(_) => "Something went wrong",
             },
             message: self.public_message(),

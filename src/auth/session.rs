@@ -302,10 +302,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Checked<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let body = web::Form::<Posted<T>>::from_request(&req, payload);
+        let body = crate::web::urlencoded::read_form::<Posted<T>>(&req, payload);
         Box::pin(async move {
             let viewer = MaybeViewer::load(&req).await?.0;
-            let posted = body.await.map_err(form_error)?.into_inner();
+            let posted = body.await?;
             let expected = match &viewer {
                 Some(v) => Some(v.csrf_token.clone()),
                 None => req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()),
@@ -318,18 +318,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Checked<T> {
                 _ => Err(AppError::forbidden(CSRF_FAILED)),
             }
         })
-    }
-}
-
-/// A body that is not a form of the expected shape.
-fn form_error(e: actix_web::Error) -> AppError {
-    match e.as_error::<actix_web::error::UrlencodedError>() {
-        Some(
-            actix_web::error::UrlencodedError::Overflow { .. }
-            | actix_web::error::UrlencodedError::UnknownLength,
-        ) => AppError::PayloadTooLarge,
-        Some(other) => AppError::bad_request("form", other.to_string()),
-        None => AppError::bad_request("form", e.to_string()),
     }
 }
 

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use super::text::{TextError, clean_line};
+use super::text::{TextError, UNDECODABLE, clean_line, decoded};
 
 /// An email address, trimmed and lower-cased: accounts are found by it, and
 /// "Ana@Example.org" and "ana@example.org " are the same person.
@@ -35,7 +35,8 @@ impl Email {
             });
         }
         let (local, domain) = value.rsplit_once('@').ok_or(EmailError::Malformed)?;
-        let bad_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>');
+        let bad_char =
+            |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | UNDECODABLE);
         if local.is_empty()
             || local.contains('@')
             || domain.len() < 3
@@ -104,6 +105,8 @@ pub enum PasswordError {
     TooShort { min: usize, len: usize },
     #[error("a password has at most {max} characters")]
     TooLong { max: usize },
+    #[error("the password holds bytes that are not text (UTF-8); type it again")]
+    NotText,
 }
 
 impl Password {
@@ -112,6 +115,9 @@ impl Password {
 
     /// Taken as typed: spaces inside and at the ends are part of a passphrase.
     pub fn parse(value: &str) -> Result<Password, PasswordError> {
+        if value.contains(UNDECODABLE) {
+            return Err(PasswordError::NotText);
+        }
         let len = value.chars().count();
         if len < Self::MIN_CHARS {
             return Err(PasswordError::TooShort {
@@ -158,6 +164,7 @@ pub(crate) fn optional_line(
     what: &'static str,
     max: usize,
 ) -> Result<String, TextError> {
+    decoded(value, what)?;
     let cleaned = clean_line(value);
     let len = cleaned.chars().count();
     if len > max {

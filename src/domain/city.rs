@@ -7,24 +7,53 @@ use chrono_tz::Tz;
 pub struct CountryCode([u8; 2]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a country code is two letters, such as PT or KR")]
-pub struct CountryCodeError;
+pub enum CountryCodeError {
+    #[error("a country code is two letters, such as PT or KR")]
+    Malformed,
+    #[error("“{0}” is not an ISO 3166 country code, such as PT or KR")]
+    Unknown(String),
+}
+
+/// ISO 3166-1 alpha-2 codes and their common English names, one `code<TAB>name` a line,
+/// from Debian's iso-codes (see data/README.md).
+const ISO_3166_1: &str = include_str!("../../data/iso_3166-1.tsv");
 
 impl CountryCode {
-    /// Accepts either case, so `?country=pt` works as well as `?country=PT`.
+    /// Two letters in either case, so `?country=pt` works as well as `?country=PT`.
+    /// The cities data may use a user-assigned code (`XK` is Kosovo's); a filter takes
+    /// only codes ISO 3166-1 assigns, through [`CountryCode::parse_assigned`].
     pub fn parse(value: &str) -> Result<CountryCode, CountryCodeError> {
         match value.trim().as_bytes() {
             [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Ok(CountryCode([
                 a.to_ascii_uppercase(),
                 b.to_ascii_uppercase(),
             ])),
-            _ => Err(CountryCodeError),
+            _ => Err(CountryCodeError::Malformed),
+        }
+    }
+
+    /// A code that ISO 3166-1 assigns to a country; two letters it does not (`ZZ`) are
+    /// refused, so that a mistyped code is told apart from a real country that has no
+    /// member city.
+    pub fn parse_assigned(value: &str) -> Result<CountryCode, CountryCodeError> {
+        let code = CountryCode::parse(value)?;
+        match code.iso_name() {
+            Some(_) => Ok(code),
+            None => Err(CountryCodeError::Unknown(code.as_str().to_owned())),
         }
     }
 
     pub fn as_str(&self) -> &str {
         // Both bytes are ASCII letters by construction.
         std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+
+    /// The country's common English name in ISO 3166-1 ("Bolivia", "South Korea" is
+    /// "Korea, Republic of" there); pages prefer the name the cities data gives.
+    pub fn iso_name(&self) -> Option<&'static str> {
+        ISO_3166_1
+            .lines()
+            .find_map(|line| line.strip_prefix(self.as_str())?.strip_prefix('\t'))
     }
 }
 
@@ -85,6 +114,25 @@ mod tests {
         for bad in ["", "P", "PRT", "P1", "é1", "'; --"] {
             assert!(CountryCode::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_codes_that_iso_3166_assigns_are_country_codes() {
+        assert_eq!(
+            CountryCode::parse_assigned("zz"),
+            Err(CountryCodeError::Unknown("ZZ".into()))
+        );
+        assert!(CountryCode::parse("XK").is_ok(), "user-assigned, in data");
+        assert_eq!(
+            CountryCode::parse("is").unwrap().iso_name(),
+            Some("Iceland")
+        );
+        // The first and last lines of the table.
+        assert_eq!(
+            CountryCode::parse("AD").unwrap().iso_name(),
+            Some("Andorra")
+        );
+        assert!(CountryCode::parse_assigned("ZW").is_ok());
     }
 
     #[test]

@@ -2,13 +2,13 @@
 //! Every field is checked and every error kept, so that the page can show them all at
 //! once beside their fields.
 
-use chrono::{Datelike, NaiveDate, NaiveTime, TimeDelta};
+use chrono::{Datelike, NaiveDate, TimeDelta};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::account::{optional_line, required_line};
-use super::schedule::{ScheduleError, local_instant};
-use super::text::{limited_text, sentence, thousands};
+use super::schedule::{ScheduleError, local_instant, parse_hh_mm, parse_iso_date};
+use super::text::{decoded, limited_text, sentence, thousands};
 use super::{CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle};
 
 /// The form's fields, exactly as submitted. The names are a contract shared by the HTML
@@ -114,12 +114,14 @@ pub const MAX_URL_CHARS: usize = 2_000;
 pub const YEARS_AHEAD: i32 = 10;
 pub const YEARS_BACK: i32 = 1;
 
+/// What the "All day" box sends when it is ticked.
+pub const ALL_DAY_TICKED: &str = "on";
+
 impl EventForm {
     /// Whether the all-day box is ticked.
+    /// The box sends `on` (its `value`); anything else is refused by [`EventForm::parse`].
     pub fn is_all_day(&self) -> bool {
-        self.all_day
-            .as_deref()
-            .is_some_and(|v| !matches!(v.trim(), "" | "false" | "0" | "off"))
+        self.all_day.as_deref() == Some(ALL_DAY_TICKED)
     }
 
     /// Parses the form for an event in `city` (`None` when the city field itself is
@@ -149,6 +151,12 @@ impl EventForm {
                 .map_err(|_| errors.add("field", "Choose one of the fields in the list."))
                 .ok(),
         };
+        if !matches!(self.all_day.as_deref(), None | Some("" | ALL_DAY_TICKED)) {
+            errors.add(
+                "all_day",
+                "Tick the box for an all-day event, or leave it empty.",
+            );
+        }
         let title = errors.check("title", EventTitle::parse(&self.title));
         let description = errors
             .check(
@@ -223,7 +231,7 @@ impl EventForm {
             if value.is_empty() {
                 return None;
             }
-            match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+            match parse_iso_date(value).ok_or(()) {
                 Ok(d) if (first_year..=last_year).contains(&d.year()) => Some(d),
                 Ok(_) => {
                     errors.add(
@@ -246,11 +254,9 @@ impl EventForm {
             if value.is_empty() {
                 return None;
             }
-            match NaiveTime::parse_from_str(value, "%H:%M")
-                .or_else(|_| NaiveTime::parse_from_str(value, "%H:%M:%S"))
-            {
-                Ok(t) => Some(t),
-                Err(_) => {
+            match parse_hh_mm(value) {
+                Some(t) => Some(t),
+                None => {
                     errors.add(name, "Enter the time as hours:minutes, such as 19:30.");
                     None
                 }
@@ -368,6 +374,9 @@ fn parse_url(value: &str) -> Result<Option<String>, String> {
             "A web address is at most {} characters.",
             thousands(MAX_URL_CHARS as i64)
         ));
+    }
+    if decoded(value, "the web address").is_err() {
+        return Err("The web address holds bytes that are not text (UTF-8); type it again.".into());
     }
     let bad = || "Enter a full web address starting with https:// or http://.".to_owned();
     let url = url::Url::parse(value).map_err(|_| bad())?;

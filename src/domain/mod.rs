@@ -33,10 +33,15 @@ pub use event::EventDraft;
 pub use event_form::{EventForm, FieldErrors, FormCity};
 pub use field::CreativeField;
 pub use kind::EventKind;
-pub use schedule::{DEFAULT_DURATION, EventSchedule, Instants, ScheduleError};
+pub use schedule::{
+    DEFAULT_DURATION, EventSchedule, Instants, ScheduleError, parse_hh_mm, parse_iso_date,
+};
 pub use slug::{Slug, SlugError};
 pub use status::{EventStatus, ModerationAction, ModerationState};
-pub use text::{EventTitle, TextError, clean_line, clean_text, limited_text, sentence, thousands};
+pub use text::{
+    EventTitle, TextError, UNDECODABLE, clean_line, clean_text, decoded, limited_text, sentence,
+    thousands,
+};
 pub use when::{TimeLabel, When, utc_offset_label, zone_label};
 
 /// Declares a closed set of values stored and shown as a slug, with a human label.

@@ -209,6 +209,41 @@ pub fn start_of_day(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
     midnight.and_utc()
 }
 
+/// A date written exactly `YYYY-MM-DD`, as `<input type="date">` sends it. Other
+/// spellings chrono would take (`2026-1-5`, `+2026-01-05`) are refused, so that each
+/// date has one form in addresses and forms.
+pub fn parse_iso_date(value: &str) -> Option<NaiveDate> {
+    let b = value.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    shape
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// A time written exactly `HH:MM`, as `<input type="time">` sends it. `7:5` is refused,
+/// and so is `19:00:30`: the seconds would otherwise be silently dropped.
+pub fn parse_hh_mm(value: &str) -> Option<NaiveTime> {
+    let b = value.as_bytes();
+    let shape = b.len() == 5
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 2 {
+                *c == b':'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    shape
+        .then(|| NaiveTime::parse_from_str(value, "%H:%M").ok())
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +382,30 @@ mod tests {
             EventSchedule::from_parts(true, a.first_date(), None, a.last_date(), None).unwrap(),
             a
         );
+    }
+
+    #[test]
+    fn dates_and_times_have_one_spelling() {
+        assert_eq!(
+            parse_iso_date("2026-12-05"),
+            NaiveDate::from_ymd_opt(2026, 12, 5)
+        );
+        for bad in [
+            "2026-1-5",
+            "2026-12-5",
+            "+2026-12-05",
+            "2026/12/05",
+            "2026-13-01",
+            " 2026-12-05",
+            "２０２６-12-05",
+        ] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
+        assert_eq!(parse_hh_mm("07:05"), NaiveTime::from_hms_opt(7, 5, 0));
+        for bad in [
+            "7:5", "7:05", "19:00:30", "19:00:00", "24:00", "19.30", "19:3０", "+9:30",
+        ] {
+            assert_eq!(parse_hh_mm(bad), None, "{bad}");
+        }
     }
 }

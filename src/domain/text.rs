@@ -11,6 +11,23 @@ pub enum TextError {
         max: usize,
         len: usize,
     },
+    #[error("{what} holds bytes that are not text (UTF-8); type it again")]
+    NotText { what: &'static str },
+}
+
+/// The character that stands for bytes that were not UTF-8: the form decoder
+/// (`web::urlencoded`) keeps a field's bad bytes as this, so that the form can show the
+/// value again, and every text parser refuses it, so that it is never stored. No one
+/// types it on purpose.
+pub const UNDECODABLE: char = '\u{fffd}';
+
+/// Refuses text that held bytes that were not UTF-8 (see [`UNDECODABLE`]).
+pub fn decoded(value: &str, what: &'static str) -> Result<(), TextError> {
+    if value.contains(UNDECODABLE) {
+        Err(TextError::NotText { what })
+    } else {
+        Ok(())
+    }
 }
 
 /// Removes control characters and the bidirectional overrides that can make a title
@@ -62,6 +79,7 @@ pub fn thousands(n: i64) -> String {
 
 /// Text of several lines, cleaned ([`clean_text`]), of at most `max` characters.
 pub fn limited_text(value: &str, what: &'static str, max: usize) -> Result<String, TextError> {
+    decoded(value, what)?;
     let cleaned = clean_text(value);
     let len = cleaned.chars().count();
     if len > max {
@@ -95,6 +113,7 @@ impl EventTitle {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(value: &str) -> Result<EventTitle, TextError> {
+        decoded(value, "the title")?;
         let cleaned = clean_line(value);
         if cleaned.is_empty() {
             return Err(TextError::Empty { what: "the title" });

@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod pages;
 pub mod params;
 pub mod text;
+pub mod urlencoded;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -176,8 +177,7 @@ where
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::{account, admin, moderation, submissions};
-    cfg.app_data(params::query_config())
-        .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
+    cfg.app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
         .service(readable("/", pages::home::home))
         .service(form("/signup", account::signup_form, account::signup))
         .service(form("/login", account::login_form, account::login))

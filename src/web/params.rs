@@ -12,11 +12,6 @@ pub const MAX_PAGE: u32 = 10_000;
 /// The longest search text.
 pub const MAX_QUERY_CHARS: usize = 200;
 
-pub fn query_config() -> actix_web::web::QueryConfig {
-    actix_web::web::QueryConfig::default()
-        .error_handler(|err, _req| AppError::bad_request("query string", err.to_string()).into())
-}
-
 /// The `/events` query string as typed. Empty values (an "any" choice in the filter
 /// form) mean "not given".
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -56,13 +51,20 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// A value that has one spelling (a number, a date): taken as it is, not trimmed, so
+/// that `page=+5` (a space and 5) is refused; empty means not given.
+fn given_exactly(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
 /// Parses `page`: a whole number from 1 to [`MAX_PAGE`]; absent means 1.
 pub fn parse_page(value: &Option<String>) -> Result<u32, AppError> {
-    match given(value) {
+    match given_exactly(value) {
         None => Ok(1),
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
+        // Digits only: `+5` and `05` would be other spellings of the same page.
+        Some(v) => Some(v)
+            .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && !v.starts_with('0'))
+            .and_then(|v| v.parse::<u32>().ok())
             .filter(|p| (1..=MAX_PAGE).contains(p))
             .ok_or_else(|| {
                 AppError::bad_request(
@@ -74,12 +76,11 @@ pub fn parse_page(value: &Option<String>) -> Result<u32, AppError> {
 }
 
 fn parse_date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
-    let Some(v) = given(value) else {
+    let Some(v) = given_exactly(value) else {
         return Ok(None);
     };
-    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .ok()
-        .filter(|d| v.len() == 10 && (2000..=2100).contains(&chrono::Datelike::year(d)));
+    let date = crate::domain::parse_iso_date(v)
+        .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)));
     match date {
         Some(d) => Ok(Some(d)),
         None => Err(AppError::bad_request(
@@ -115,13 +116,25 @@ pub fn parse_choice<T>(
 /// Parses `country`, an ISO 3166 code in either case.
 pub fn parse_country(value: &Option<String>) -> Result<Option<CountryCode>, AppError> {
     given(value)
-        .map(|v| CountryCode::parse(v).map_err(|e| AppError::bad_request("country", e.to_string())))
+        .map(|v| {
+            CountryCode::parse_assigned(v)
+                .map_err(|e| AppError::bad_request("country", e.to_string()))
+        })
         .transpose()
 }
 
-/// Echoes a bad value back safely shortened.
+/// A row id as an address or a form writes it: digits only, with no sign and no leading
+/// zero, so that each row has one address (`/events/0042` and `/events/+42` are not it).
+pub fn canonical_id(value: &str) -> Option<i32> {
+    let canonical =
+        !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) && !value.starts_with('0');
+    canonical.then(|| value.parse().ok()).flatten()
+}
+
+/// Echoes a bad value back safely: shortened, and without control characters, which
+/// would be raw bytes in a page (NUL is not even allowed in HTML).
 pub(crate) fn short(value: &str) -> String {
-    let mut s: String = value.chars().take(40).collect();
+    let mut s: String = value.chars().filter(|c| !c.is_control()).take(40).collect();
     if value.chars().count() > 40 {
         s.push('…');
     }
@@ -174,9 +187,9 @@ impl TryFrom<&EventsParams> for EventFilter {
             Some(q) => Some(crate::domain::clean_line(q)).filter(|q| !q.is_empty()),
             None => None,
         };
-        let past = match given(&p.past) {
-            None | Some("0" | "false" | "no" | "off") => false,
-            Some("1" | "true" | "yes" | "on") => true,
+        let past = match given_exactly(&p.past) {
+            None | Some("0") => false,
+            Some("1") => true,
             Some(other) => {
                 return Err(AppError::bad_request(
                     "past",

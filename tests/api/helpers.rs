@@ -488,6 +488,12 @@ impl Browser<'_> {
     }
 }
 
+/// How many events are stored, in any state.
+pub fn event_count(app: &TestApp) -> i64 {
+    let mut conn = app.pool.get().unwrap();
+    Event::count(&mut conn).unwrap()
+}
+
 /// The id in a `Location: /events/{id}` header.
 pub fn event_id_from(response: &Response) -> i32 {
     let location = response.header("location").expect("a Location header");

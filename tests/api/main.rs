@@ -14,6 +14,7 @@ mod errors;
 mod event_page;
 mod feeds;
 mod home_and_fields;
+mod malformed;
 mod moderation;
 mod organisers;
 mod time_zones;

@@ -1,6 +1,7 @@
 //! The organisers' journey: submit, wait for review, get published, change, cancel.
 
 use crate::helpers::*;
+use creative_calendar::domain::ModerationState;
 use icalendar::{Calendar, CalendarComponent, Component};
 
 /// The VEVENTs of a feed body, parsed.
@@ -147,11 +148,6 @@ fn event_fields<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)>
         all.push((k, v));
     }
     all
-}
-
-fn event_count(app: &TestApp) -> i64 {
-    let mut conn = app.pool.get().unwrap();
-    creative_calendar::db::models::Event::count(&mut conn).unwrap()
 }
 
 #[actix_web::test]
@@ -351,10 +347,51 @@ async fn the_event_form_needs_a_valid_csrf_token() {
 }
 
 #[actix_web::test]
-async fn another_organiser_gets_403_on_every_change_to_someone_else_s_event() {
+async fn another_organiser_cannot_tell_a_hidden_event_from_a_missing_one() {
     let app = spawn_app().await;
     let ana = app.organiser("ana@braga.example").await;
+    // Ana is not trusted: her event waits for review, and only she and the moderators
+    // know it exists.
     let id = ana.create_event(&[]).await;
+    let bob = app.organiser("bob@braga.example").await;
+    let token = bob.csrf_token("/events/new").await;
+    let before = app.stored_event(id);
+    let missing = bob.get("/events/999999/edit").await;
+    assert_eq!(missing.status, 404);
+    for action in ["", "/edit", "/cancel", "/postpone", "/reinstate", "/delete"] {
+        let path = format!("/events/{id}{action}");
+        let res = bob.get(&path).await;
+        assert_eq!(res.status, 404, "GET {path}");
+        assert_eq!(
+            res.text(".error-message"),
+            missing.text(".error-message"),
+            "GET {path}"
+        );
+        let mut fields = event_fields(&[("title", "Defaced")]);
+        fields.push(("csrf_token", &token));
+        fields.push(("note", "gone"));
+        if !action.is_empty() {
+            assert_eq!(bob.post(&path, &fields).await.status, 404, "POST {path}");
+        }
+    }
+    // Moderation addresses too, for a moderator of another city.
+    let kai = app.moderator("kai@krakow.example", Some("krakow")).await;
+    for decision in ["approve", "reject", "unpublish"] {
+        let path = format!("/moderation/events/{id}/{decision}");
+        assert_eq!(kai.get(&path).await.status, 404, "GET {path}");
+    }
+    let after = app.stored_event(id);
+    assert_eq!(after.title, before.title);
+    assert_eq!(after.updated_at, before.updated_at);
+}
+
+#[actix_web::test]
+async fn another_organiser_gets_403_on_every_change_to_someone_else_s_published_event() {
+    let app = spawn_app().await;
+    let ana = app.organiser("ana@braga.example").await;
+    app.set_trusted("ana@braga.example", true);
+    let id = ana.create_event(&[]).await;
+    assert_eq!(app.stored_event(id).moderation, ModerationState::Published);
     let bob = app.organiser("bob@braga.example").await;
     let token = bob.csrf_token("/events/new").await;
     let before = app.stored_event(id);
@@ -373,6 +410,14 @@ async fn another_organiser_gets_403_on_every_change_to_someone_else_s_event() {
     // Not found stays not found, for anyone.
     assert_eq!(bob.get("/events/999999/edit").await.status, 404);
     assert_eq!(bob.get("/events/abc/edit").await.status, 404);
+    // Each event has one address: other spellings of its id are not it.
+    for other in [
+        format!("/events/0{id}"),
+        format!("/events/+{id}"),
+        format!("/events/{id}%20"),
+    ] {
+        assert_eq!(bob.get(&other).await.status, 404, "{other}");
+    }
     // Signed out: sent to sign in first.
     let anonymous = app.browser().get(&format!("/events/{id}/edit")).await;
     assert_eq!(anonymous.status, 303);

@@ -93,6 +93,23 @@ impl City {
             .load(conn)
     }
 
+    /// The name of the country with `code`, as the member cities' data spells it, from
+    /// `countries` (what [`City::countries`] returns); for a real country that has no
+    /// member city, its ISO 3166 name and `has_cities: false`. Pages, headings and feed
+    /// names all name a country through this.
+    pub fn country_named(countries: &[(String, String)], code: CountryCode) -> Country {
+        match countries.iter().find(|(c, _)| c == code.as_str()) {
+            Some((_, name)) => Country {
+                name: name.clone(),
+                has_cities: true,
+            },
+            None => Country {
+                name: code.iso_name().unwrap_or(code.as_str()).to_owned(),
+                has_cities: false,
+            },
+        }
+    }
+
     /// All (slug, name, country code) triples, for the import to choose new slugs.
     pub fn identities(
         conn: &mut SqliteConnection,
@@ -105,4 +122,12 @@ impl City {
     pub fn tz(&self) -> chrono_tz::Tz {
         self.timezone.tz()
     }
+}
+
+/// A country a filter names: see [`City::country_named`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country {
+    pub name: String,
+    /// Whether any member city is in it; without one, a listing says so.
+    pub has_cities: bool,
 }

@@ -604,6 +604,17 @@ fn with_cities(conn: &mut SqliteConnection, events: Vec<Event>) -> QueryResult<V
 }
 
 impl Event {
+    /// Whether someone may know that this event exists: anyone once it is published;
+    /// otherwise (pending, rejected, unpublished) only its organiser and the moderators
+    /// of its city. Everyone else must get the answer a missing id gets, on every
+    /// address of the event, or hidden events could be counted by id.
+    pub fn is_visible_to(&self, viewer: Option<(i32, &super::Roles)>) -> bool {
+        self.moderation == ModerationState::Published
+            || viewer.is_some_and(|(account_id, roles)| {
+                self.organiser_id == Some(account_id) || roles.can_moderate(self.city_id)
+            })
+    }
+
     /// A published event with its city; pending and rejected events are not public.
     pub fn find_published(conn: &mut SqliteConnection, id: i32) -> QueryResult<EventWithCity> {
         events::table

@@ -8,7 +8,7 @@ mod moderation;
 pub use account::{
     Account, LoginFailure, ModeratorRole, NewAccount, Roles, Session, SignUp, is_unique_violation,
 };
-pub use city::{City, CityFilter, NewCity};
+pub use city::{City, CityFilter, Country, NewCity};
 pub use event::{
     COUNT_CAP, Event, EventChangeError, EventPage, EventQuery, EventWithCity, FeedEvents, NewEvent,
     UpcomingCounts, Window, data_revision,

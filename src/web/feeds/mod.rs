@@ -26,10 +26,13 @@ use crate::domain::{CreativeField, Slug};
 use crate::error::{AppError, OrWhenMissing};
 use crate::ical::{self, CalendarInfo, Site};
 use crate::web::AppState;
-use crate::web::pages::events::{event_query, filter_city, filter_heading};
+use crate::web::pages::events::{
+    event_query, filter_city, filter_heading, no_event, parse_event_id,
+};
 use crate::web::pages::thousands;
 use crate::web::params::{EventFilter, EventsParams, short};
 
+use crate::web::urlencoded::Query;
 use cache::BuiltFeed;
 pub use cache::FeedCache;
 
@@ -123,7 +126,7 @@ pub async fn field_calendar(
 pub async fn filtered_calendar(
     state: web::Data<AppState>,
     req: HttpRequest,
-    params: web::Query<EventsParams>,
+    params: Query<EventsParams>,
 ) -> FeedResult {
     let mut filter = EventFilter::try_from(&params.into_inner())?;
     if filter.past {
@@ -145,12 +148,8 @@ pub async fn event_calendar(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> FeedResult {
-    let id: i32 = id.parse().map_err(|_| no_event())?;
+    let id = parse_event_id(&id)?;
     serve(state, &req, FeedSpec::Event(id)).await
-}
-
-fn no_event() -> AppError {
-    AppError::not_found("There is no event at this address.")
 }
 
 fn unknown_city(slug: &str) -> AppError {
@@ -378,10 +377,7 @@ fn load(
         FeedSpec::Filtered(filter) => {
             let city = filter_city(conn, filter)?;
             let country = match filter.country {
-                Some(code) => City::countries(conn)?
-                    .into_iter()
-                    .find(|(c, _)| c == code.as_str())
-                    .map(|(_, name)| name),
+                Some(code) => Some(City::country_named(&City::countries(conn)?, code).name),
                 None => None,
             };
             let heading = filter_heading("", filter, city.as_ref(), country.as_deref());

@@ -18,6 +18,7 @@ use crate::db::models::{Account, LoginFailure, NewAccount, Session, SignUp, is_u
 use crate::domain::{DisplayName, Email, FieldErrors, Organisation, Password};
 use crate::error::AppError;
 use crate::web::AppState;
+use crate::web::urlencoded::Query;
 
 /// Failed sign-ins allowed per account, and per client address (an office or a campus
 /// shares one), within [`THROTTLE_WINDOW`].
@@ -72,7 +73,7 @@ pub async fn signup_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: MaybeViewer,
-    params: web::Query<NextParam>,
+    params: Query<NextParam>,
 ) -> Result<HttpResponse, AppError> {
     if viewer.0.is_some() {
         return Ok(see_other("/my/events"));
@@ -240,7 +241,7 @@ pub async fn login_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     viewer: MaybeViewer,
-    params: web::Query<LoginParams>,
+    params: Query<LoginParams>,
 ) -> Result<HttpResponse, AppError> {
     let next = params
         .next
@@ -512,7 +513,7 @@ pub struct SavedParam {
 
 pub async fn show_account(
     viewer: Viewer,
-    params: web::Query<SavedParam>,
+    params: Query<SavedParam>,
 ) -> Result<HttpResponse, AppError> {
     let mut page = AccountPage::new(viewer);
     page.notice = match params.saved.as_deref() {

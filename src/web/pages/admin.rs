@@ -13,7 +13,8 @@ use crate::domain::{ModerationAction, clean_line};
 use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
 use crate::web::pages::{Pager, thousands};
-use crate::web::params::parse_page;
+use crate::web::params::{canonical_id, parse_page};
+use crate::web::urlencoded::Query;
 
 const PER_PAGE: u32 = 50;
 
@@ -83,7 +84,7 @@ pub struct UsersParams {
 pub async fn list_users(
     state: web::Data<AppState>,
     viewer: Viewer,
-    params: web::Query<UsersParams>,
+    params: Query<UsersParams>,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&viewer)?;
     let page = parse_page(&params.page)?;
@@ -155,15 +156,14 @@ pub struct DoneParam {
 }
 
 fn account_id(id: &str) -> Result<i32, AppError> {
-    id.parse()
-        .map_err(|_| AppError::not_found("There is no account at this address."))
+    canonical_id(id).ok_or_else(|| AppError::not_found("There is no account at this address."))
 }
 
 pub async fn show_user(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<String>,
-    params: web::Query<DoneParam>,
+    params: Query<DoneParam>,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&viewer)?;
     let id = account_id(&id)?;
@@ -248,7 +248,7 @@ pub async fn change_role(
                         ModeratorRole::grant(conn, id, city_id, now)?
                     }
                     ModerationAction::RevokeModerator => {
-                        let role_id: i32 = form.role.trim().parse().map_err(|_| {
+                        let role_id = canonical_id(form.role.trim()).ok_or_else(|| {
                             AppError::bad_request("role", "choose a role to remove")
                         })?;
                         match ModeratorRole::revoke(conn, id, role_id)? {

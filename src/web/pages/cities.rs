@@ -12,6 +12,7 @@ use crate::web::AppState;
 use crate::web::calendar_links::Subscription;
 use crate::web::feeds::calendar_name;
 use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
+use crate::web::urlencoded::Query;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct CitiesParams {
@@ -53,7 +54,7 @@ impl CitiesPage {
 
 pub async fn list_cities(
     state: web::Data<AppState>,
-    params: web::Query<CitiesParams>,
+    params: Query<CitiesParams>,
 ) -> Result<Html, AppError> {
     let field = parse_choice(
         &params.field,
@@ -144,7 +145,7 @@ impl CityPage {
 pub async fn show_city(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    params: web::Query<PageParams>,
+    params: Query<PageParams>,
 ) -> Result<Html, AppError> {
     let page = parse_page(&params.page)?;
     let slug = slug.into_inner();

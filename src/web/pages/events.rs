@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
 use super::{EventCard, Pager, render};
-use crate::auth::MaybeViewer;
+use crate::auth::{MaybeViewer, Viewer};
 use crate::db::models::{City, CityFilter, Event, EventQuery, EventWithCity, Window};
 use crate::domain::{EventKind, EventSchedule, EventStatus, ModerationState, When};
 use crate::error::{AppError, OrWhenMissing};
@@ -13,9 +13,9 @@ use crate::web::AppState;
 use crate::web::calendar_links::{AddToCalendar, Subscription};
 use crate::web::feeds::calendar_name;
 use crate::web::pages::account::no_store;
-use crate::web::pages::submissions::parse_event_id;
-use crate::web::params::{EventFilter, EventsParams};
+use crate::web::params::{EventFilter, EventsParams, canonical_id};
 use crate::web::text::{description_html, json_for_script};
+use crate::web::urlencoded::Query;
 
 #[derive(Template)]
 #[template(path = "events/index.html")]
@@ -26,6 +26,8 @@ pub struct EventsPage {
     pub countries: Vec<(String, String)>,
     /// The name of the country filtered on.
     pub country_name: Option<String>,
+    /// The name of the country filtered on, when no member city is there.
+    pub no_member_city: Option<String>,
     /// (slug, "Name, Country") for the city filter.
     pub cities: Vec<(String, String)>,
     pub events: Vec<EventCard>,
@@ -118,7 +120,7 @@ impl EventsPage {
 
 pub async fn list_events(
     state: web::Data<AppState>,
-    params: web::Query<EventsParams>,
+    params: Query<EventsParams>,
 ) -> Result<Html, AppError> {
     let filter = EventFilter::try_from(&params.into_inner())?;
     let now = state.clock.now();
@@ -128,28 +130,19 @@ pub async fn list_events(
         .db(move |conn| {
             let city = filter_city(conn, &f)?;
             let result = event_query(&f, city.as_ref(), per_page).run(conn, now)?;
-            let all = City::list(conn, &CityFilter::default())?;
-            // The country filter offers the countries of the cities, by name.
-            let countries: Vec<(String, String)> = all
-                .iter()
-                .map(|c| (c.country.clone(), c.country_code.to_string()))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .map(|(name, code)| (code, name))
-                .collect();
-            let cities = all
+            let countries = City::countries(conn)?;
+            let cities = City::list(conn, &CityFilter::default())?
                 .into_iter()
                 .map(|c| (c.slug.to_string(), format!("{}, {}", c.name, c.country)))
                 .collect();
             Ok((city, countries, cities, result))
         })
         .await?;
-    let country_name = filter.country.and_then(|code| {
-        countries
-            .iter()
-            .find(|(c, _)| c == code.as_str())
-            .map(|(_, name)| name.clone())
-    });
+    let country = filter
+        .country
+        .map(|code| City::country_named(&countries, code));
+    let country_name = country.as_ref().map(|c| c.name.clone());
+    let no_member_city = country.filter(|c| !c.has_cities).map(|c| c.name);
     let heading = listing_heading(&filter, city.as_ref(), country_name.as_deref());
     let pager = Pager::new(&result, |p| filter.url(p));
     let subscription = (!filter.past).then(|| {
@@ -174,6 +167,7 @@ pub async fn list_events(
         city,
         countries,
         country_name,
+        no_member_city,
         cities,
         filter,
     })
@@ -308,31 +302,50 @@ impl EventShowPage {
     }
 }
 
+/// The event at `id` (as written in a path), if the viewer may know it exists; any other
+/// is "no event at this address", exactly like an id that was never used. Every address
+/// of an event (its page, edit and status forms, moderation decisions) loads it here.
+pub async fn visible_event(
+    state: &AppState,
+    viewer: Option<&Viewer>,
+    id: &str,
+) -> Result<EventWithCity, AppError> {
+    let id = parse_event_id(id)?;
+    let row = state
+        .db(move |conn| Event::find_with_city(conn, id).or_when_missing(no_event))
+        .await?;
+    if row
+        .event
+        .is_visible_to(viewer.map(|v| (v.account.id, &v.roles)))
+    {
+        Ok(row)
+    } else {
+        Err(no_event())
+    }
+}
+
+/// An event id as it appears in a path (see [`canonical_id`]).
+pub fn parse_event_id(id: &str) -> Result<i32, AppError> {
+    canonical_id(id).ok_or_else(no_event)
+}
+
+pub fn no_event() -> AppError {
+    AppError::not_found("There is no event at this address.")
+}
+
 pub async fn show_event(
     state: web::Data<AppState>,
     viewer: MaybeViewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    // A non-numeric id names no event: 404, like any other unknown address.
-    let id = parse_event_id(&id)?;
-    let row = state
-        .db(move |conn| {
-            Event::find_with_city(conn, id)
-                .or_when_missing(|| AppError::not_found("There is no event at this address."))
-        })
-        .await?;
     let viewer = viewer.0;
+    let row = visible_event(&state, viewer.as_ref(), &id).await?;
     let is_owner = viewer
         .as_ref()
         .is_some_and(|v| row.event.organiser_id == Some(v.account.id));
     let can_moderate = viewer
         .as_ref()
         .is_some_and(|v| v.roles.can_moderate(row.event.city_id));
-    // Pending and rejected events exist only for their organiser and the moderators:
-    // for anyone else there is nothing at this address.
-    if row.event.moderation != ModerationState::Published && !is_owner && !can_moderate {
-        return Err(AppError::not_found("There is no event at this address."));
-    }
     let now = state.clock.now();
     let schedule = row.event.schedule();
     let page_url = format!("{}/events/{}", state.public_url, row.event.id);

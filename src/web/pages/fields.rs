@@ -10,6 +10,7 @@ use crate::web::AppState;
 use crate::web::calendar_links::Subscription;
 use crate::web::feeds::calendar_name;
 use crate::web::params::{PageParams, parse_page};
+use crate::web::urlencoded::Query;
 
 #[derive(Template)]
 #[template(path = "fields/show.html")]
@@ -35,7 +36,7 @@ impl FieldPage {
 pub async fn show_field(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    params: web::Query<PageParams>,
+    params: Query<PageParams>,
 ) -> Result<Html, AppError> {
     let field = CreativeField::parse(&slug)
         .map_err(|_| AppError::not_found("There is no creative field at this address."))?;

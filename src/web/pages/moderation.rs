@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::account::{no_store, safe_next, see_other};
-use super::submissions::parse_event_id;
+use super::events::visible_event;
 use crate::auth::{Checked, Viewer};
 use crate::db::models::{
     Account, City, CityFilter, Event, EventReview, EventWithCity, LogEntry, ManagedEvent, Queue,
@@ -20,6 +20,7 @@ use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::parse_page;
+use crate::web::urlencoded::Query;
 
 pub const MAX_REASON_CHARS: usize = 1_000;
 const PER_PAGE: u32 = 20;
@@ -152,7 +153,7 @@ pub struct QueueParams {
 pub async fn moderation_queue(
     state: web::Data<AppState>,
     viewer: Viewer,
-    params: web::Query<QueueParams>,
+    params: Query<QueueParams>,
 ) -> Result<HttpResponse, AppError> {
     require_moderator(&viewer)?;
     let page = parse_page(&params.page)?;
@@ -379,14 +380,10 @@ async fn decidable(
     require_moderator(viewer)?;
     let decision = Decision::parse(decision)
         .ok_or_else(|| AppError::not_found("There is nothing at this address."))?;
-    let id = parse_event_id(id)?;
-    let (row, review) = state
-        .db(move |conn| {
-            let row = Event::find_with_city(conn, id)
-                .or_when_missing(|| AppError::not_found("There is no event at this address."))?;
-            Ok((row, Event::review(conn, id)?))
-        })
-        .await?;
+    // A moderator of another city learns nothing of a hidden event: 404, not 403.
+    let row = visible_event(state, Some(viewer), id).await?;
+    let id = row.event.id;
+    let review = state.db(move |conn| Ok(Event::review(conn, id)?)).await?;
     if !viewer.roles.can_moderate(row.event.city_id) {
         return Err(AppError::forbidden(format!(
             "You do not moderate events in {}.",
@@ -563,7 +560,7 @@ const LOG_PER_PAGE: u32 = 50;
 pub async fn moderation_log(
     state: web::Data<AppState>,
     viewer: Viewer,
-    params: web::Query<crate::web::params::PageParams>,
+    params: Query<crate::web::params::PageParams>,
 ) -> Result<HttpResponse, AppError> {
     require_moderator(&viewer)?;
     let page = parse_page(&params.page)?;

@@ -14,10 +14,12 @@ use crate::domain::{
     CreativeField, EventDraft, EventForm, EventKind, EventStatus, FieldErrors, FormCity,
     ModerationState, When, limited_text,
 };
-use crate::error::{AppError, OrWhenMissing};
+use crate::error::AppError;
 use crate::web::AppState;
+use crate::web::pages::events::visible_event;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::{PageParams, parse_page};
+use crate::web::urlencoded::Query;
 
 /// A city in the form's list.
 pub struct CityOption {
@@ -155,7 +157,7 @@ pub struct NewEventParams {
 pub async fn new_event_form(
     state: web::Data<AppState>,
     viewer: Viewer,
-    params: web::Query<NewEventParams>,
+    params: Query<NewEventParams>,
 ) -> Result<HttpResponse, AppError> {
     let form = EventForm {
         city: params.city.clone().unwrap_or_default(),
@@ -246,31 +248,21 @@ pub async fn create_event(
     Ok(see_other(&format!("/events/{}", event.id)))
 }
 
-/// The event, if it is the viewer's: someone else's is a 403 whatever the method, and
-/// one that does not exist a 404.
+/// The event, if it is the viewer's. Someone else's is a 403 only when the viewer can
+/// see it anyway (it is published, or they moderate its city); a hidden one is a 404,
+/// like an id that does not exist.
 pub async fn own_event(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
 ) -> Result<EventWithCity, AppError> {
-    let id = parse_event_id(id)?;
-    let row = state
-        .db(move |conn| {
-            Event::find_with_city(conn, id)
-                .or_when_missing(|| AppError::not_found("There is no event at this address."))
-        })
-        .await?;
+    let row = visible_event(state, Some(viewer), id).await?;
     if row.event.organiser_id != Some(viewer.account.id) {
         return Err(AppError::forbidden(
             "This event belongs to another organiser; only they can change it.",
         ));
     }
     Ok(row)
-}
-
-pub fn parse_event_id(id: &str) -> Result<i32, AppError> {
-    id.parse()
-        .map_err(|_| AppError::not_found("There is no event at this address."))
 }
 
 pub async fn edit_event_form(
@@ -404,7 +396,7 @@ const MY_EVENTS_PER_PAGE: u32 = 50;
 pub async fn my_events(
     state: web::Data<AppState>,
     viewer: Viewer,
-    params: web::Query<PageParams>,
+    params: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let page = parse_page(&params.page)?;
     let id = viewer.account.id;
