@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 pub use password::{hash_password, verify_nothing, verify_password};
 pub use session::{Checked, CsrfToken, MaybeViewer, NoFields, Viewer};

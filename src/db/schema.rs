@@ -86,6 +86,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_checks (id) {
+        id -> Integer,
+        email -> Text,
+        client -> Text,
+        started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Integer,
         email -> Text,
@@ -151,6 +160,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_revision,
     event_reviews,
     events,
+    login_checks,
     login_failures,
     moderation_log,
     moderator_roles,

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use creative_calendar::db::models::{Account, Session};
-use creative_calendar::db::schema::{accounts, login_failures, sessions};
+use creative_calendar::db::models::{Account, NewAccount, Session};
+use creative_calendar::db::schema::{accounts, login_checks, login_failures, sessions};
 use diesel::prelude::*;
 
 use crate::helpers::*;
@@ -683,28 +683,181 @@ async fn after_five_wrong_passwords_even_the_right_one_is_refused_for_a_while() 
     assert_eq!(res.status, 303, "{}", res.body);
 }
 
+/// Password checks under way, as the throttle holds them.
+fn check_count(app: &TestApp) -> i64 {
+    let mut conn = app.pool.get().unwrap();
+    login_checks::table.count().get_result(&mut conn).unwrap()
+}
+
+/// Accounts made behind the app's back (signing up over HTTP stops at ten an hour from
+/// one address), all with [`PASSWORD`], hashed once.
+fn make_accounts(app: &TestApp, count: usize) -> Vec<String> {
+    let password = creative_calendar::domain::Password::parse(PASSWORD).unwrap();
+    let hash = creative_calendar::auth::hash_password(&password).unwrap();
+    let mut conn = app.pool.get().unwrap();
+    (0..count)
+        .map(|n| {
+            let email = format!("member{n}@class.example");
+            NewAccount {
+                email: &email,
+                display_name: "Member",
+                organisation: "",
+                password_hash: &hash,
+                is_admin: false,
+                is_trusted: false,
+                created_at: app.now.naive_utc(),
+                updated_at: app.now.naive_utc(),
+            }
+            .insert(&mut conn)
+            .unwrap();
+            email
+        })
+        .collect()
+}
+
+/// Sends every `(email, password)` sign-in at the same moment, each from a browser of
+/// its own that has fetched the form first. The statuses, in order.
+async fn sign_in_all_at_once(app: &TestApp, attempts: &[(&str, &str)]) -> Vec<Response> {
+    let mut browsers = Vec::new();
+    for _ in attempts {
+        let browser = app.browser();
+        let token = browser.csrf_token("/login").await;
+        browsers.push((browser, token));
+    }
+    let posts = browsers
+        .iter()
+        .zip(attempts)
+        .map(|((browser, token), (email, password))| {
+            let fields = [
+                ("csrf_token", token.as_str()),
+                ("email", *email),
+                ("password", *password),
+            ];
+            async move { browser.post("/login", &fields).await }
+        });
+    futures_util::future::join_all(posts).await
+}
+
+fn statuses(responses: &[Response]) -> Vec<u16> {
+    responses.iter().map(|r| r.status).collect()
+}
+
 #[actix_web::test]
 async fn guesses_sent_all_at_once_get_no_more_tries_than_guesses_sent_one_by_one() {
     let app = spawn_app().await;
     app.organiser("ana@braga.example").await;
+    let responses = sign_in_all_at_once(&app, &[("ana@braga.example", WRONG); 12]).await;
+    let statuses = statuses(&responses);
+    let checked = statuses.iter().filter(|s| **s == 422).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, throttled), (5, 7), "{statuses:?}");
+    for res in responses.iter().filter(|r| r.status == 429) {
+        assert_eq!(res.header("retry-after").as_deref(), Some("900"));
+    }
+    assert_eq!(failure_count(&app), 5);
+    assert_eq!(check_count(&app), 0, "every check was settled");
+
+    // The sixth wrong password is stopped, and so, for a while, is the right one.
+    let browser = app.browser();
+    let res = sign_in(&browser, "ana@braga.example", WRONG).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    let res = sign_in(&browser, "ana@braga.example", PASSWORD).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert_eq!(res.header("retry-after").as_deref(), Some("900"));
+    assert!(browser.cookie("cc_session").is_none());
+}
+
+#[actix_web::test]
+async fn guesses_at_many_accounts_sent_all_at_once_get_twenty_tries_from_one_address() {
+    let app = spawn_app().await;
+    make_accounts(&app, 1);
+    let emails: Vec<String> = (0..25).map(|n| format!("guess{n}@braga.example")).collect();
+    let attempts: Vec<(&str, &str)> = emails.iter().map(|e| (e.as_str(), WRONG)).collect();
+    let statuses = statuses(&sign_in_all_at_once(&app, &attempts).await);
+    let checked = statuses.iter().filter(|s| **s == 422).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, throttled), (20, 5), "{statuses:?}");
+    assert_eq!(failure_count(&app), 20);
+    let res = sign_in(&app.browser(), "member0@class.example", PASSWORD).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+}
+
+#[actix_web::test]
+async fn right_passwords_sent_all_at_once_to_one_account_all_sign_in() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    let responses = sign_in_all_at_once(&app, &[("ana@braga.example", PASSWORD); 10]).await;
+    assert_eq!(statuses(&responses), [303; 10], "{:?}", responses[0].body);
+    assert_eq!(sessions_of(&app, "ana@braga.example").len(), 1 + 10);
+    assert_eq!(failure_count(&app), 0);
+    assert_eq!(check_count(&app), 0);
+}
+
+#[actix_web::test]
+async fn right_passwords_sent_all_at_once_from_one_address_all_sign_in() {
+    let app = spawn_app().await;
+    let emails = make_accounts(&app, 25);
+    // Twenty-five accounts: more than the address's twenty places.
+    let attempts: Vec<(&str, &str)> = emails.iter().map(|e| (e.as_str(), PASSWORD)).collect();
+    let responses = sign_in_all_at_once(&app, &attempts).await;
+    assert_eq!(statuses(&responses), [303; 25], "{:?}", responses[0].body);
+    // Twenty-five times one account: more than both its five and the address's twenty.
+    let responses = sign_in_all_at_once(&app, &[(emails[0].as_str(), PASSWORD); 25]).await;
+    assert_eq!(statuses(&responses), [303; 25], "{:?}", responses[0].body);
+    assert_eq!(session_count(&app), 50);
+    assert_eq!(failure_count(&app), 0);
+    assert_eq!(check_count(&app), 0);
+}
+
+/// Five checks of ana's password under way, started at `at`, behind the app's back.
+fn checks_under_way(app: &TestApp, at: chrono::DateTime<chrono::Utc>) {
+    let mut conn = app.pool.get().unwrap();
+    for _ in 0..5 {
+        diesel::insert_into(login_checks::table)
+            .values((
+                login_checks::email.eq("ana@braga.example"),
+                login_checks::client.eq("127.0.0.1"),
+                login_checks::started_at.eq(at.naive_utc()),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+}
+
+#[actix_web::test]
+async fn a_sign_in_waits_for_the_checks_ahead_of_it_instead_of_being_refused() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    checks_under_way(&app, app.now);
     let browser = app.browser();
     let token = browser.csrf_token("/login").await;
+    let started = std::time::Instant::now();
     let fields = [
         ("csrf_token", token.as_str()),
         ("email", "ana@braga.example"),
-        ("password", WRONG),
+        ("password", PASSWORD),
     ];
-    let attempts = (0..30).map(|_| browser.post("/login", &fields));
-    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
-        .await
-        .into_iter()
-        .map(|res| res.status)
-        .collect();
-    let checked = statuses.iter().filter(|s| **s == 422).count();
-    let throttled = statuses.iter().filter(|s| **s == 429).count();
-    assert_eq!((checked, throttled), (5, 25), "{statuses:?}");
-    let res = sign_in(&browser, "ana@braga.example", PASSWORD).await;
-    assert_eq!(res.status, 429);
+    let settle = async {
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        // The five checks pass, and give their places back.
+        let mut conn = app.pool.get().unwrap();
+        diesel::delete(login_checks::table)
+            .execute(&mut conn)
+            .unwrap();
+    };
+    let (res, ()) = futures_util::future::join(browser.post("/login", &fields), settle).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(started.elapsed() >= Duration::from_millis(300), "it waited");
+}
+
+#[actix_web::test]
+async fn a_check_its_server_abandoned_counts_as_a_failure() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    // Started a minute ago and never settled: their server stopped half-way.
+    checks_under_way(&app, app.now - TimeDelta::minutes(1));
+    let res = sign_in(&app.browser(), "ana@braga.example", PASSWORD).await;
+    assert_eq!(res.status, 429, "{}", res.body);
 }
 
 #[actix_web::test]

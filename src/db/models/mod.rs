@@ -6,7 +6,8 @@ mod event;
 mod moderation;
 
 pub use account::{
-    Account, LoginFailure, ModeratorRole, NewAccount, Roles, Session, SignUp, is_unique_violation,
+    Account, Admission, LoginCheck, LoginFailure, ModeratorRole, NewAccount, Roles, Session,
+    SignUp, ThrottleLimits, is_unique_violation,
 };
 pub use city::{City, CityFilter, NewCity};
 pub use event::{
