@@ -128,6 +128,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Integer,
         token_hash -> Text,
@@ -164,6 +172,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     moderation_log,
     moderator_roles,
+    server_secrets,
     sessions,
     sign_ups,
 );

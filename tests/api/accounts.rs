@@ -1175,6 +1175,173 @@ async fn sign_up_and_sign_in_without_the_visitors_own_token_are_refused_and_chan
     assert_eq!(failure_count(&app), 0, "a refused form is not an attempt");
 }
 
+/// The sign-in and sign-up forms, each sent by `browser` with `token` and no other.
+async fn post_both_forms(browser: &Browser<'_>, token: &str) -> [Response; 2] {
+    let signup = signup_fields(&[("email", "new@braga.example")]);
+    let login = [("email", "ana@braga.example"), ("password", PASSWORD)];
+    [
+        post_with(browser, "/signup", Some(token), &signup).await,
+        post_with(browser, "/login", Some(token), &login).await,
+    ]
+}
+
+#[actix_web::test]
+async fn a_planted_csrf_cookie_the_site_did_not_issue_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    let sessions_before = session_count(&app);
+    let issued = app.browser().csrf_token("/login").await;
+    let (random, _) = issued.split_once('.').expect("a token is random.mac");
+
+    for (what, forged) in [
+        ("any value", "x".to_owned()),
+        (
+            "a well-formed random token",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+        ),
+        ("an issued token without its MAC", random.to_owned()),
+        (
+            "an issued random with a made-up MAC",
+            format!("{random}.{random}"),
+        ),
+    ] {
+        // The attacker sets the cookie and sends the same value in the form.
+        let browser = app.browser();
+        browser.plant_cookie("cc_csrf", &forged);
+        for res in post_both_forms(&browser, &forged).await {
+            assert_refused(&res, what);
+        }
+        assert!(browser.cookie("cc_session").is_none());
+    }
+    assert_eq!(account_count(&app), 1);
+    assert_eq!(session_count(&app), sessions_before);
+    assert_eq!(failure_count(&app), 0);
+    assert_eq!(check_count(&app), 0);
+
+    // A visitor who was given such a cookie gets one the site issued with the form, and
+    // the form works.
+    let browser = app.browser();
+    browser.plant_cookie("cc_csrf", "x");
+    let token = browser.csrf_token("/login").await;
+    assert_ne!(token, "x");
+    assert_eq!(browser.cookie("cc_csrf").as_deref(), Some(token.as_str()));
+    let res = sign_in(&browser, "ana@braga.example", PASSWORD).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+const KEY: &str = "the secret key of the test servers, 32 bytes or more";
+
+#[actix_web::test]
+async fn a_token_issued_with_another_secret_key_is_refused() {
+    let key = |key: &str| {
+        let key = creative_calendar::auth::SecretKey::parse(key).unwrap();
+        move |config: &mut creative_calendar::config::Config| config.secret_key = Some(key)
+    };
+    let first = spawn_app_with(test_now(), key(KEY)).await;
+    let token = first.browser().csrf_token("/login").await;
+
+    let other = spawn_app_with(test_now(), key("another key, also 32 bytes or more")).await;
+    other.organiser("ana@braga.example").await;
+    let browser = other.browser();
+    browser.plant_cookie("cc_csrf", &token);
+    for res in post_both_forms(&browser, &token).await {
+        assert_refused(&res, "a token from a server with another key");
+    }
+    assert_eq!(account_count(&other), 1);
+
+    // A server given the same key accepts it, whatever its database.
+    let same = spawn_app_with(test_now(), key(KEY)).await;
+    same.organiser("ana@braga.example").await;
+    let forms = [
+        ("/signup", signup_fields(&[("email", "new@braga.example")])),
+        (
+            "/login",
+            vec![("email", "ana@braga.example"), ("password", PASSWORD)],
+        ),
+    ];
+    for (path, fields) in &forms {
+        // A browser for each: the first form signs it in, and a session has its own token.
+        let browser = same.browser();
+        browser.plant_cookie("cc_csrf", &token);
+        let res = post_with(&browser, path, Some(&token), fields).await;
+        assert_eq!(res.status, 303, "{path}: {}", res.body);
+    }
+}
+
+#[actix_web::test]
+async fn the_generated_secret_key_survives_a_restart_and_is_shared_on_one_database() {
+    let first = spawn_app().await;
+    first.organiser("ana@braga.example").await;
+    let token = first.browser().csrf_token("/login").await;
+    // Started later on the same file: a restart, or a second server.
+    let second = first.another_server(|_| {}).await;
+    let later = second.browser().csrf_token("/login").await;
+
+    for (server, token) in [(&second, &token), (&first, &later)] {
+        let browser = server.browser();
+        browser.plant_cookie("cc_csrf", token);
+        let res = post_with(
+            &browser,
+            "/login",
+            Some(token),
+            &[("email", "ana@braga.example"), ("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(res.status, 303, "{}", res.body);
+    }
+
+    // A key given in the configuration wins over the stored one.
+    let configured = first
+        .another_server(|config| {
+            config.secret_key = Some(creative_calendar::auth::SecretKey::parse(KEY).unwrap());
+        })
+        .await;
+    let browser = configured.browser();
+    browser.plant_cookie("cc_csrf", &token);
+    for res in post_both_forms(&browser, &token).await {
+        assert_refused(&res, "a token signed with the stored key");
+    }
+}
+
+#[test]
+fn servers_starting_at_once_on_a_new_database_keep_one_secret_key() {
+    use creative_calendar::auth::SecretKey;
+    use creative_calendar::db::models::ServerSecret;
+
+    let dir = tempfile::tempdir().unwrap();
+    let pool = creative_calendar::db::connect(&dir.path().join("new.db"), 8).unwrap();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (pool, start) = (pool.clone(), std::sync::Arc::clone(&start));
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                let candidate = SecretKey::generate();
+                start.wait();
+                let kept = ServerSecret::get_or_insert(
+                    &mut conn,
+                    "secret_key",
+                    candidate.as_bytes(),
+                    test_now(),
+                )
+                .unwrap();
+                (candidate.as_bytes().to_vec(), kept)
+            })
+        })
+        .collect();
+    let results: Vec<(Vec<u8>, Vec<u8>)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let kept = &results[0].1;
+    assert!(results.iter().all(|(_, k)| k == kept), "they disagree");
+    assert_eq!(
+        results
+            .iter()
+            .filter(|(candidate, _)| candidate == kept)
+            .count(),
+        1,
+        "the key one of them made"
+    );
+}
+
 #[actix_web::test]
 async fn signed_in_forms_without_the_sessions_own_token_are_refused_and_change_nothing() {
     let app = spawn_app().await;

@@ -78,7 +78,7 @@ pub async fn signup_form(
         .as_deref()
         .and_then(safe_next)
         .unwrap_or_default();
-    let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+    let csrf = CsrfToken::for_page(&req, None, &state);
     let page = SignupPage {
         section: "account",
         csrf: csrf.value.clone(),
@@ -107,7 +107,7 @@ pub async fn signup(
                  form: SignupForm,
                  refusal: Option<String>|
      -> Result<HttpResponse, AppError> {
-        let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+        let csrf = CsrfToken::for_page(&req, None, &state);
         let status = if refusal.is_some() {
             StatusCode::TOO_MANY_REQUESTS
         } else {
@@ -250,7 +250,7 @@ pub async fn login_form(
             &next
         }));
     }
-    let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+    let csrf = CsrfToken::for_page(&req, None, &state);
     let notice = if params.signed_out.is_some() {
         Some("You have signed out.".to_owned())
     } else if !next.is_empty() {
@@ -373,7 +373,7 @@ pub async fn login(
             )
         }
     };
-    let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+    let csrf = CsrfToken::for_page(&req, None, &state);
     let page = LoginPage {
         section: "account",
         csrf: csrf.value.clone(),
