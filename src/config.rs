@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use crate::auth::SecretKey;
 use crate::clock::Clock;
 
 #[derive(Debug, Parser)]
@@ -133,6 +135,12 @@ pub struct ServeArgs {
     /// The most events one `.ics` feed holds (the soonest are kept).
     #[arg(long, env = "CREATIVE_CALENDAR_FEED_MAX_EVENTS", default_value_t = DEFAULT_FEED_MAX_EVENTS)]
     pub feed_max_events: usize,
+
+    /// The key (32 bytes or more) that signs the CSRF tokens of the sign-in and sign-up
+    /// forms; give every server of the site the same one. Without it, one is generated
+    /// at the first start and kept in the database.
+    #[arg(long, env = "CREATIVE_CALENDAR_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 /// Two weeks: an organiser who comes back to update a festival the next week is
@@ -167,6 +175,8 @@ pub struct Config {
     pub session_idle: std::time::Duration,
     /// Read the client's address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// The site's secret key; `None`: the one kept in the database (made if missing).
+    pub secret_key: Option<SecretKey>,
     pub clock: Clock,
 }
 
@@ -187,12 +197,21 @@ impl Config {
             feed_cache_bytes: 128 * 1024 * 1024,
             session_idle: std::time::Duration::from_secs(DEFAULT_SESSION_IDLE_MINUTES * 60),
             trust_forwarded_for: false,
+            secret_key: None,
             clock: Clock::System,
         }
     }
 
-    pub fn from_serve_args(args: &ServeArgs) -> Config {
+    /// The configuration `serve` runs with; a secret key too short to be one is an
+    /// error, not something to start with (and the error does not repeat the key).
+    pub fn from_serve_args(args: &ServeArgs) -> anyhow::Result<Config> {
         let mut config = Config::new(args.db.database.clone(), args.bind.clone());
+        if let Some(key) = &args.secret_key {
+            config.secret_key = Some(
+                SecretKey::parse(key)
+                    .context("--secret-key (or CREATIVE_CALENDAR_SECRET_KEY) is too short")?,
+            );
+        }
         if let Some(url) = &args.public_url {
             config.public_url = url.trim_end_matches('/').to_owned();
         }
@@ -203,7 +222,7 @@ impl Config {
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }
-        config
+        Ok(config)
     }
 }
 
@@ -245,7 +264,7 @@ mod tests {
                 Some(Command::Serve(serve)) => serve,
                 Some(other) => panic!("{other:?}"),
             };
-            let config = Config::from_serve_args(&serve);
+            let config = Config::from_serve_args(&serve).unwrap();
             assert_eq!(config.bind, "0.0.0.0:9000");
             assert_eq!(config.database, PathBuf::from("x.db"));
             assert_eq!(config.demo_events, Some(crate::demo::DEFAULT_EVENTS));
@@ -276,6 +295,25 @@ mod tests {
     }
 
     #[test]
+    fn a_short_secret_key_is_refused_without_being_repeated() {
+        let cli = Cli::try_parse_from(["creative-calendar", "--secret-key", "hunter2"]).unwrap();
+        let error = format!("{:#}", Config::from_serve_args(&cli.serve).unwrap_err());
+        assert!(error.contains("--secret-key"), "{error}");
+        assert!(error.contains("at least 32"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+
+        let key = "a key that is long enough to sign forms";
+        let cli = Cli::try_parse_from(["creative-calendar", "serve", "--secret-key", key]).unwrap();
+        let serve = match cli.command {
+            Some(Command::Serve(serve)) => serve,
+            other => panic!("{other:?}"),
+        };
+        let config = Config::from_serve_args(&serve).unwrap();
+        assert_eq!(config.secret_key, Some(SecretKey::parse(key).unwrap()));
+        assert!(!format!("{config:?}").contains(key));
+    }
+
+    #[test]
     fn a_public_url_loses_its_trailing_slash() {
         let cli = Cli::try_parse_from([
             "creative-calendar",
@@ -284,7 +322,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            Config::from_serve_args(&cli.serve).public_url,
+            Config::from_serve_args(&cli.serve).unwrap().public_url,
             "https://cal.example.org"
         );
     }

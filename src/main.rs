@@ -15,8 +15,8 @@ fn main() -> anyhow::Result<()> {
         .init();
 
     match cli.command {
-        None => serve(Config::from_serve_args(&cli.serve)),
-        Some(Command::Serve(args)) => serve(Config::from_serve_args(&args)),
+        None => serve(Config::from_serve_args(&cli.serve)?),
+        Some(Command::Serve(args)) => serve(Config::from_serve_args(&args)?),
         Some(Command::Demo { db, events, seed }) => {
             let pool = db::connect(&db.database, 2)?;
             let mut conn = pool.get().context("getting a database connection")?;

@@ -7,7 +7,9 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
+use crate::auth::SecretKey;
 use crate::config::Config;
+use crate::db::models::ServerSecret;
 use crate::db::{self, DbPool};
 use crate::web::AppState;
 use crate::{cities_import, demo};
@@ -22,6 +24,10 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let pool = db::connect(&config.database, config.pool_size)?;
         prepare_data(&pool, &config).await?;
+        let secret_key = match &config.secret_key {
+            Some(key) => key.clone(),
+            None => stored_secret_key(&pool, &config).await?,
+        };
 
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("binding to {}", config.bind))?;
@@ -32,7 +38,7 @@ impl Application {
             listener.local_addr()?
         );
 
-        let state = web::Data::new(AppState::new(pool.clone(), &config));
+        let state = web::Data::new(AppState::new(pool.clone(), &config, secret_key));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -82,4 +88,22 @@ async fn prepare_data(pool: &DbPool, config: &Config) -> anyhow::Result<()> {
     })
     .await
     .context("preparing the database")?
+}
+
+/// The secret key kept in the database, made by whichever server asks first: without
+/// `--secret-key`, this is how every server on the database, and every restart, signs
+/// with the same key.
+async fn stored_secret_key(pool: &DbPool, config: &Config) -> anyhow::Result<SecretKey> {
+    let pool = pool.clone();
+    let now = config.clock.now();
+    actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<SecretKey> {
+        let mut conn = pool.get().context("getting a database connection")?;
+        let candidate = SecretKey::generate();
+        let stored =
+            ServerSecret::get_or_insert(&mut conn, "secret_key", candidate.as_bytes(), now)
+                .context("reading the secret key from the database")?;
+        SecretKey::from_bytes(stored).context("the secret key in the database")
+    })
+    .await
+    .context("reading the secret key")?
 }

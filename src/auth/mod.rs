@@ -2,7 +2,10 @@
 
 pub mod admin;
 pub mod password;
+pub mod secret;
 pub mod session;
+pub mod throttle;
 
 pub use password::{hash_password, verify_nothing, verify_password};
+pub use secret::SecretKey;
 pub use session::{Checked, CsrfToken, MaybeViewer, NoFields, Viewer};

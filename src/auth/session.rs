@@ -5,9 +5,15 @@
 //!   a copy of the database signs nobody in. A new session is made at every sign-in (the
 //!   old one, if any, is dropped), so a token planted before sign-in is worthless after.
 //! * A signed-in form's CSRF token is the session's own, random and stored beside it.
-//!   Before sign-in (the sign-up and sign-in forms) there is no session: the token is
-//!   then a random value in a cookie of its own that the form must repeat (the
-//!   "double submit" pattern); another site can neither read that cookie nor set it.
+//! * Before sign-in (the sign-up and sign-in forms) there is no session. The token is
+//!   then 32 random bytes and their HMAC-SHA256 under the site's secret key
+//!   (`random.mac`), in a cookie of its own that the form must repeat. Both must match,
+//!   and the MAC must verify: a cookie that matches its form is not enough, because
+//!   whoever can plant a cookie (a sibling subdomain, a man in the middle of plain http)
+//!   could otherwise pair any value they like with a forged form. Only a token one of
+//!   the site's servers issued passes, on any server that shares the key. (A token the
+//!   attacker was issued and then plants still passes: docs/accounts.md says what would
+//!   stop that.)
 //! * Both cookies are `HttpOnly` and `SameSite=Lax`, and `Secure` when the site's public
 //!   address is https.
 
@@ -26,6 +32,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use crate::auth::SecretKey;
 use crate::db::models::{Account, Roles, Session};
 use crate::error::AppError;
 use crate::web::AppState;
@@ -221,26 +228,52 @@ pub struct CsrfToken {
     cookie: Option<Cookie<'static>>,
 }
 
+/// What the MAC of a pre-sign-in token is made for (see [`SecretKey::sign`]).
+const PRE_SIGN_IN: &str = "csrf-pre-signin";
+
+/// A new pre-sign-in token: `random.mac`, both base64url.
+fn issue_pre_sign_in_token(key: &SecretKey) -> String {
+    let random = random_token();
+    let mac = URL_SAFE_NO_PAD.encode(key.sign(PRE_SIGN_IN, &random));
+    format!("{random}.{mac}")
+}
+
+/// Whether `token` is one that a server with `key` issued.
+fn is_issued_pre_sign_in_token(key: &SecretKey, token: &str) -> bool {
+    let Some((random, mac)) = token.split_once('.') else {
+        return false;
+    };
+    match URL_SAFE_NO_PAD.decode(mac) {
+        Ok(mac) => key.verify(PRE_SIGN_IN, random, &mac),
+        Err(_) => false,
+    }
+}
+
 impl CsrfToken {
-    pub fn for_page(req: &HttpRequest, viewer: Option<&Viewer>, secure: bool) -> CsrfToken {
+    pub fn for_page(req: &HttpRequest, viewer: Option<&Viewer>, state: &AppState) -> CsrfToken {
         if let Some(viewer) = viewer {
             return CsrfToken {
                 value: viewer.csrf_token.clone(),
                 cookie: None,
             };
         }
-        match req.cookie(CSRF_COOKIE).filter(|c| c.value().len() >= 32) {
+        // A cookie this site did not issue (planted, or made with another key) is
+        // replaced, so that the visitor's form works.
+        let issued = req
+            .cookie(CSRF_COOKIE)
+            .filter(|c| is_issued_pre_sign_in_token(&state.secret_key, c.value()));
+        match issued {
             Some(c) => CsrfToken {
                 value: c.value().to_owned(),
                 cookie: None,
             },
             None => {
-                let value = random_token();
+                let value = issue_pre_sign_in_token(&state.secret_key);
                 CsrfToken {
                     cookie: Some(cookie(
                         CSRF_COOKIE,
                         value.clone(),
-                        secure,
+                        state.secure_cookies,
                         TimeDelta::days(1),
                     )),
                     value,
@@ -308,7 +341,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Checked<T> {
             let posted = body.await?;
             let expected = match &viewer {
                 Some(v) => Some(v.csrf_token.clone()),
-                None => req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()),
+                None => {
+                    let key = &state(&req)?.secret_key;
+                    req.cookie(CSRF_COOKIE)
+                        .map(|c| c.value().to_owned())
+                        .filter(|token| is_issued_pre_sign_in_token(key, token))
+                }
             };
             match expected {
                 Some(expected) if same_token(&expected, &posted.csrf_token) => Ok(Checked {
@@ -332,6 +370,31 @@ mod tests {
         assert_ne!(a, random_token());
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn only_pre_sign_in_tokens_issued_with_the_key_are_recognised() {
+        let key = SecretKey::parse(&"k".repeat(32)).unwrap();
+        let token = issue_pre_sign_in_token(&key);
+        assert_eq!(token.len(), 43 + 1 + 43);
+        assert!(is_issued_pre_sign_in_token(&key, &token));
+        assert_ne!(token, issue_pre_sign_in_token(&key));
+
+        let other = SecretKey::parse(&"o".repeat(32)).unwrap();
+        assert!(!is_issued_pre_sign_in_token(&other, &token));
+        let (random, _) = token.split_once('.').unwrap();
+        for forged in [
+            "x",
+            "",
+            ".",
+            random,
+            &format!("{random}."),
+            &format!("{random}.{random}"),
+            &format!("{random}x.{}", token.split_once('.').unwrap().1),
+            &format!("{token}="),
+        ] {
+            assert!(!is_issued_pre_sign_in_token(&key, forged), "{forged:?}");
+        }
     }
 
     #[test]

@@ -86,6 +86,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_checks (id) {
+        id -> Integer,
+        email -> Text,
+        client -> Text,
+        started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Integer,
         email -> Text,
@@ -114,6 +123,14 @@ diesel::table! {
         id -> Integer,
         account_id -> Integer,
         city_id -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Binary,
         created_at -> Timestamp,
     }
 }
@@ -151,9 +168,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_revision,
     event_reviews,
     events,
+    login_checks,
     login_failures,
     moderation_log,
     moderator_roles,
+    server_secrets,
     sessions,
     sign_ups,
 );

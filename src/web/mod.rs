@@ -16,6 +16,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{guard, web};
 use diesel::SqliteConnection;
 
+use crate::auth::SecretKey;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::DbPool;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Take the client's address from `X-Forwarded-For` (behind a reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Signs the CSRF tokens handed out before sign-in.
+    pub secret_key: SecretKey,
     feeds_clock: AtomicU64,
     counts: CountsCache,
 }
@@ -51,7 +54,9 @@ struct CountsCache {
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, config: &Config) -> AppState {
+    /// The state for `config`, with the secret key the database or the configuration
+    /// gave (see [`crate::startup::Application::build`]).
+    pub fn new(pool: DbPool, config: &Config, secret_key: SecretKey) -> AppState {
         AppState {
             pool,
             clock: config.clock,
@@ -63,6 +68,7 @@ impl AppState {
                 .unwrap_or(chrono::TimeDelta::days(14)),
             secure_cookies: config.public_url.starts_with("https://"),
             trust_forwarded_for: config.trust_forwarded_for,
+            secret_key,
             feeds_clock: AtomicU64::new(0),
             counts: CountsCache {
                 ttl: config.counts_ttl,

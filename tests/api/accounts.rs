@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use creative_calendar::db::models::{Account, Session};
-use creative_calendar::db::schema::{accounts, login_failures, sessions};
+use creative_calendar::db::models::{Account, NewAccount, Session};
+use creative_calendar::db::schema::{accounts, login_checks, login_failures, sessions};
 use diesel::prelude::*;
 
 use crate::helpers::*;
@@ -683,28 +683,181 @@ async fn after_five_wrong_passwords_even_the_right_one_is_refused_for_a_while() 
     assert_eq!(res.status, 303, "{}", res.body);
 }
 
+/// Password checks under way, as the throttle holds them.
+fn check_count(app: &TestApp) -> i64 {
+    let mut conn = app.pool.get().unwrap();
+    login_checks::table.count().get_result(&mut conn).unwrap()
+}
+
+/// Accounts made behind the app's back (signing up over HTTP stops at ten an hour from
+/// one address), all with [`PASSWORD`], hashed once.
+fn make_accounts(app: &TestApp, count: usize) -> Vec<String> {
+    let password = creative_calendar::domain::Password::parse(PASSWORD).unwrap();
+    let hash = creative_calendar::auth::hash_password(&password).unwrap();
+    let mut conn = app.pool.get().unwrap();
+    (0..count)
+        .map(|n| {
+            let email = format!("member{n}@class.example");
+            NewAccount {
+                email: &email,
+                display_name: "Member",
+                organisation: "",
+                password_hash: &hash,
+                is_admin: false,
+                is_trusted: false,
+                created_at: app.now.naive_utc(),
+                updated_at: app.now.naive_utc(),
+            }
+            .insert(&mut conn)
+            .unwrap();
+            email
+        })
+        .collect()
+}
+
+/// Sends every `(email, password)` sign-in at the same moment, each from a browser of
+/// its own that has fetched the form first. The statuses, in order.
+async fn sign_in_all_at_once(app: &TestApp, attempts: &[(&str, &str)]) -> Vec<Response> {
+    let mut browsers = Vec::new();
+    for _ in attempts {
+        let browser = app.browser();
+        let token = browser.csrf_token("/login").await;
+        browsers.push((browser, token));
+    }
+    let posts = browsers
+        .iter()
+        .zip(attempts)
+        .map(|((browser, token), (email, password))| {
+            let fields = [
+                ("csrf_token", token.as_str()),
+                ("email", *email),
+                ("password", *password),
+            ];
+            async move { browser.post("/login", &fields).await }
+        });
+    futures_util::future::join_all(posts).await
+}
+
+fn statuses(responses: &[Response]) -> Vec<u16> {
+    responses.iter().map(|r| r.status).collect()
+}
+
 #[actix_web::test]
 async fn guesses_sent_all_at_once_get_no_more_tries_than_guesses_sent_one_by_one() {
     let app = spawn_app().await;
     app.organiser("ana@braga.example").await;
+    let responses = sign_in_all_at_once(&app, &[("ana@braga.example", WRONG); 12]).await;
+    let statuses = statuses(&responses);
+    let checked = statuses.iter().filter(|s| **s == 422).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, throttled), (5, 7), "{statuses:?}");
+    for res in responses.iter().filter(|r| r.status == 429) {
+        assert_eq!(res.header("retry-after").as_deref(), Some("900"));
+    }
+    assert_eq!(failure_count(&app), 5);
+    assert_eq!(check_count(&app), 0, "every check was settled");
+
+    // The sixth wrong password is stopped, and so, for a while, is the right one.
+    let browser = app.browser();
+    let res = sign_in(&browser, "ana@braga.example", WRONG).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    let res = sign_in(&browser, "ana@braga.example", PASSWORD).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert_eq!(res.header("retry-after").as_deref(), Some("900"));
+    assert!(browser.cookie("cc_session").is_none());
+}
+
+#[actix_web::test]
+async fn guesses_at_many_accounts_sent_all_at_once_get_twenty_tries_from_one_address() {
+    let app = spawn_app().await;
+    make_accounts(&app, 1);
+    let emails: Vec<String> = (0..25).map(|n| format!("guess{n}@braga.example")).collect();
+    let attempts: Vec<(&str, &str)> = emails.iter().map(|e| (e.as_str(), WRONG)).collect();
+    let statuses = statuses(&sign_in_all_at_once(&app, &attempts).await);
+    let checked = statuses.iter().filter(|s| **s == 422).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, throttled), (20, 5), "{statuses:?}");
+    assert_eq!(failure_count(&app), 20);
+    let res = sign_in(&app.browser(), "member0@class.example", PASSWORD).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+}
+
+#[actix_web::test]
+async fn right_passwords_sent_all_at_once_to_one_account_all_sign_in() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    let responses = sign_in_all_at_once(&app, &[("ana@braga.example", PASSWORD); 10]).await;
+    assert_eq!(statuses(&responses), [303; 10], "{:?}", responses[0].body);
+    assert_eq!(sessions_of(&app, "ana@braga.example").len(), 1 + 10);
+    assert_eq!(failure_count(&app), 0);
+    assert_eq!(check_count(&app), 0);
+}
+
+#[actix_web::test]
+async fn right_passwords_sent_all_at_once_from_one_address_all_sign_in() {
+    let app = spawn_app().await;
+    let emails = make_accounts(&app, 25);
+    // Twenty-five accounts: more than the address's twenty places.
+    let attempts: Vec<(&str, &str)> = emails.iter().map(|e| (e.as_str(), PASSWORD)).collect();
+    let responses = sign_in_all_at_once(&app, &attempts).await;
+    assert_eq!(statuses(&responses), [303; 25], "{:?}", responses[0].body);
+    // Twenty-five times one account: more than both its five and the address's twenty.
+    let responses = sign_in_all_at_once(&app, &[(emails[0].as_str(), PASSWORD); 25]).await;
+    assert_eq!(statuses(&responses), [303; 25], "{:?}", responses[0].body);
+    assert_eq!(session_count(&app), 50);
+    assert_eq!(failure_count(&app), 0);
+    assert_eq!(check_count(&app), 0);
+}
+
+/// Five checks of ana's password under way, started at `at`, behind the app's back.
+fn checks_under_way(app: &TestApp, at: chrono::DateTime<chrono::Utc>) {
+    let mut conn = app.pool.get().unwrap();
+    for _ in 0..5 {
+        diesel::insert_into(login_checks::table)
+            .values((
+                login_checks::email.eq("ana@braga.example"),
+                login_checks::client.eq("127.0.0.1"),
+                login_checks::started_at.eq(at.naive_utc()),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+}
+
+#[actix_web::test]
+async fn a_sign_in_waits_for_the_checks_ahead_of_it_instead_of_being_refused() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    checks_under_way(&app, app.now);
     let browser = app.browser();
     let token = browser.csrf_token("/login").await;
+    let started = std::time::Instant::now();
     let fields = [
         ("csrf_token", token.as_str()),
         ("email", "ana@braga.example"),
-        ("password", WRONG),
+        ("password", PASSWORD),
     ];
-    let attempts = (0..30).map(|_| browser.post("/login", &fields));
-    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
-        .await
-        .into_iter()
-        .map(|res| res.status)
-        .collect();
-    let checked = statuses.iter().filter(|s| **s == 422).count();
-    let throttled = statuses.iter().filter(|s| **s == 429).count();
-    assert_eq!((checked, throttled), (5, 25), "{statuses:?}");
-    let res = sign_in(&browser, "ana@braga.example", PASSWORD).await;
-    assert_eq!(res.status, 429);
+    let settle = async {
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        // The five checks pass, and give their places back.
+        let mut conn = app.pool.get().unwrap();
+        diesel::delete(login_checks::table)
+            .execute(&mut conn)
+            .unwrap();
+    };
+    let (res, ()) = futures_util::future::join(browser.post("/login", &fields), settle).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(started.elapsed() >= Duration::from_millis(300), "it waited");
+}
+
+#[actix_web::test]
+async fn a_check_its_server_abandoned_counts_as_a_failure() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    // Started a minute ago and never settled: their server stopped half-way.
+    checks_under_way(&app, app.now - TimeDelta::minutes(1));
+    let res = sign_in(&app.browser(), "ana@braga.example", PASSWORD).await;
+    assert_eq!(res.status, 429, "{}", res.body);
 }
 
 #[actix_web::test]
@@ -1020,6 +1173,173 @@ async fn sign_up_and_sign_in_without_the_visitors_own_token_are_refused_and_chan
     assert_eq!(account_count(&app), 1);
     assert_eq!(session_count(&app), sessions_before);
     assert_eq!(failure_count(&app), 0, "a refused form is not an attempt");
+}
+
+/// The sign-in and sign-up forms, each sent by `browser` with `token` and no other.
+async fn post_both_forms(browser: &Browser<'_>, token: &str) -> [Response; 2] {
+    let signup = signup_fields(&[("email", "new@braga.example")]);
+    let login = [("email", "ana@braga.example"), ("password", PASSWORD)];
+    [
+        post_with(browser, "/signup", Some(token), &signup).await,
+        post_with(browser, "/login", Some(token), &login).await,
+    ]
+}
+
+#[actix_web::test]
+async fn a_planted_csrf_cookie_the_site_did_not_issue_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    let sessions_before = session_count(&app);
+    let issued = app.browser().csrf_token("/login").await;
+    let (random, _) = issued.split_once('.').expect("a token is random.mac");
+
+    for (what, forged) in [
+        ("any value", "x".to_owned()),
+        (
+            "a well-formed random token",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+        ),
+        ("an issued token without its MAC", random.to_owned()),
+        (
+            "an issued random with a made-up MAC",
+            format!("{random}.{random}"),
+        ),
+    ] {
+        // The attacker sets the cookie and sends the same value in the form.
+        let browser = app.browser();
+        browser.plant_cookie("cc_csrf", &forged);
+        for res in post_both_forms(&browser, &forged).await {
+            assert_refused(&res, what);
+        }
+        assert!(browser.cookie("cc_session").is_none());
+    }
+    assert_eq!(account_count(&app), 1);
+    assert_eq!(session_count(&app), sessions_before);
+    assert_eq!(failure_count(&app), 0);
+    assert_eq!(check_count(&app), 0);
+
+    // A visitor who was given such a cookie gets one the site issued with the form, and
+    // the form works.
+    let browser = app.browser();
+    browser.plant_cookie("cc_csrf", "x");
+    let token = browser.csrf_token("/login").await;
+    assert_ne!(token, "x");
+    assert_eq!(browser.cookie("cc_csrf").as_deref(), Some(token.as_str()));
+    let res = sign_in(&browser, "ana@braga.example", PASSWORD).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+const KEY: &str = "the secret key of the test servers, 32 bytes or more";
+
+#[actix_web::test]
+async fn a_token_issued_with_another_secret_key_is_refused() {
+    let key = |key: &str| {
+        let key = creative_calendar::auth::SecretKey::parse(key).unwrap();
+        move |config: &mut creative_calendar::config::Config| config.secret_key = Some(key)
+    };
+    let first = spawn_app_with(test_now(), key(KEY)).await;
+    let token = first.browser().csrf_token("/login").await;
+
+    let other = spawn_app_with(test_now(), key("another key, also 32 bytes or more")).await;
+    other.organiser("ana@braga.example").await;
+    let browser = other.browser();
+    browser.plant_cookie("cc_csrf", &token);
+    for res in post_both_forms(&browser, &token).await {
+        assert_refused(&res, "a token from a server with another key");
+    }
+    assert_eq!(account_count(&other), 1);
+
+    // A server given the same key accepts it, whatever its database.
+    let same = spawn_app_with(test_now(), key(KEY)).await;
+    same.organiser("ana@braga.example").await;
+    let forms = [
+        ("/signup", signup_fields(&[("email", "new@braga.example")])),
+        (
+            "/login",
+            vec![("email", "ana@braga.example"), ("password", PASSWORD)],
+        ),
+    ];
+    for (path, fields) in &forms {
+        // A browser for each: the first form signs it in, and a session has its own token.
+        let browser = same.browser();
+        browser.plant_cookie("cc_csrf", &token);
+        let res = post_with(&browser, path, Some(&token), fields).await;
+        assert_eq!(res.status, 303, "{path}: {}", res.body);
+    }
+}
+
+#[actix_web::test]
+async fn the_generated_secret_key_survives_a_restart_and_is_shared_on_one_database() {
+    let first = spawn_app().await;
+    first.organiser("ana@braga.example").await;
+    let token = first.browser().csrf_token("/login").await;
+    // Started later on the same file: a restart, or a second server.
+    let second = first.another_server(|_| {}).await;
+    let later = second.browser().csrf_token("/login").await;
+
+    for (server, token) in [(&second, &token), (&first, &later)] {
+        let browser = server.browser();
+        browser.plant_cookie("cc_csrf", token);
+        let res = post_with(
+            &browser,
+            "/login",
+            Some(token),
+            &[("email", "ana@braga.example"), ("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(res.status, 303, "{}", res.body);
+    }
+
+    // A key given in the configuration wins over the stored one.
+    let configured = first
+        .another_server(|config| {
+            config.secret_key = Some(creative_calendar::auth::SecretKey::parse(KEY).unwrap());
+        })
+        .await;
+    let browser = configured.browser();
+    browser.plant_cookie("cc_csrf", &token);
+    for res in post_both_forms(&browser, &token).await {
+        assert_refused(&res, "a token signed with the stored key");
+    }
+}
+
+#[test]
+fn servers_starting_at_once_on_a_new_database_keep_one_secret_key() {
+    use creative_calendar::auth::SecretKey;
+    use creative_calendar::db::models::ServerSecret;
+
+    let dir = tempfile::tempdir().unwrap();
+    let pool = creative_calendar::db::connect(&dir.path().join("new.db"), 8).unwrap();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (pool, start) = (pool.clone(), std::sync::Arc::clone(&start));
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                let candidate = SecretKey::generate();
+                start.wait();
+                let kept = ServerSecret::get_or_insert(
+                    &mut conn,
+                    "secret_key",
+                    candidate.as_bytes(),
+                    test_now(),
+                )
+                .unwrap();
+                (candidate.as_bytes().to_vec(), kept)
+            })
+        })
+        .collect();
+    let results: Vec<(Vec<u8>, Vec<u8>)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let kept = &results[0].1;
+    assert!(results.iter().all(|(_, k)| k == kept), "they disagree");
+    assert_eq!(
+        results
+            .iter()
+            .filter(|(candidate, _)| candidate == kept)
+            .count(),
+        1,
+        "the key one of them made"
+    );
 }
 
 #[actix_web::test]

@@ -28,7 +28,8 @@ pub struct TestApp {
     pub pool: DbPool,
     pub client: awc::Client,
     pub now: DateTime<Utc>,
-    _dir: tempfile::TempDir,
+    /// The database's folder, shared by the servers started on it.
+    dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 pub struct Response {
@@ -119,7 +120,23 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
 
 /// The app with some of its configuration changed by `configure`.
 pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    start_app(dir, now, configure).await
+}
+
+impl TestApp {
+    /// Another server on this app's database file, as after a restart, or as a second
+    /// server behind the same proxy; `configure` changes its configuration.
+    pub async fn another_server(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        start_app(std::sync::Arc::clone(&self.dir), self.now, configure).await
+    }
+}
+
+async fn start_app(
+    dir: std::sync::Arc<tempfile::TempDir>,
+    now: DateTime<Utc>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::new(dir.path().join("test.db"), "127.0.0.1:0");
     config.clock = Clock::Fixed(now);
     config.page_size = 5;
@@ -152,7 +169,7 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Conf
         pool,
         client: awc::Client::default(),
         now,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -397,6 +414,14 @@ impl Browser<'_> {
     /// Forgets a cookie, as a browser does when it expires.
     pub fn drop_cookie(&self, name: &str) {
         self.cookies.borrow_mut().remove(name);
+    }
+
+    /// Gives the visitor a cookie the site did not set, as a sibling subdomain or a man
+    /// in the middle can.
+    pub fn plant_cookie(&self, name: &str, value: &str) {
+        self.cookies
+            .borrow_mut()
+            .insert(name.to_owned(), value.to_owned());
     }
 
     pub async fn get(&self, path: &str) -> Response {

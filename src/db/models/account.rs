@@ -1,8 +1,10 @@
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 
-use crate::db::schema::{accounts, cities, login_failures, moderator_roles, sessions, sign_ups};
+use crate::db::schema::{
+    accounts, cities, login_checks, login_failures, moderator_roles, sessions, sign_ups,
+};
 
 /// An organiser's account; moderators and admins are organisers with roles.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -397,39 +399,152 @@ impl LoginFailure {
         Ok((by_email, by_client))
     }
 
-    /// Counts the failures for `email` and from `client` since `since` and, unless either
-    /// count has reached its limit, records this attempt as a failure at once (a success
-    /// clears it). One write transaction, so that guesses sent all at once cannot all
-    /// pass the count before any is recorded. True when the attempt may go ahead.
-    pub fn attempt(
-        conn: &mut SqliteConnection,
-        email: &str,
-        client: &str,
-        max_for_email: i64,
-        max_for_client: i64,
-        since: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> QueryResult<bool> {
-        conn.immediate_transaction(|conn| {
-            let (by_email, by_client) = LoginFailure::count_since(conn, email, client, since)?;
-            let allowed = by_email < max_for_email && by_client < max_for_client;
-            if allowed {
-                LoginFailure::record(conn, email, client, now)?;
-            }
-            Ok(allowed)
-        })
-    }
-
     /// A successful sign-in forgives the account's failures (not the address's).
     pub fn clear_for_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<usize> {
         diesel::delete(login_failures::table.filter(login_failures::email.eq(email))).execute(conn)
     }
 
+    /// Forgets failures, and checks that were never settled, from before `before`.
     pub fn purge(conn: &mut SqliteConnection, before: DateTime<Utc>) -> QueryResult<usize> {
-        diesel::delete(
-            login_failures::table.filter(login_failures::failed_at.lt(before.naive_utc())),
-        )
-        .execute(conn)
+        let before = before.naive_utc();
+        let checks =
+            diesel::delete(login_checks::table.filter(login_checks::started_at.lt(before)))
+                .execute(conn)?;
+        let failures =
+            diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before)))
+                .execute(conn)?;
+        Ok(checks + failures)
+    }
+}
+
+/// How many failed password checks the throttle allows, and for how long it counts them.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleLimits {
+    /// Failures for one typed email address.
+    pub per_email: i64,
+    /// Failures from one client address, whatever the email.
+    pub per_client: i64,
+    /// Failures older than this no longer count.
+    pub window: TimeDelta,
+    /// A check still not settled after this long was abandoned (its server stopped in
+    /// the middle): it counts as a failure, since nobody can say that it was not one.
+    pub abandoned_after: TimeDelta,
+}
+
+/// A password check under way: a row of `login_checks`, holding one of the throttle's
+/// places until [`LoginCheck::passed`] or [`LoginCheck::failed`] settles it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginCheck {
+    pub id: i32,
+}
+
+/// Whether a password check may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// It may; its place is reserved.
+    Granted(LoginCheck),
+    /// The failures alone have reached a limit: no check at all.
+    Refused,
+    /// The limit is reached only when the checks still running are counted. Some of
+    /// them may pass and give their places back, so the answer is not yet known: ask
+    /// again shortly.
+    Wait,
+}
+
+impl LoginCheck {
+    /// Reserves a place for a check of a password typed for `email` from `client`,
+    /// unless the failures and the checks under way fill the limits.
+    ///
+    /// A check under way counts as a failure until it is settled, so that guesses sent
+    /// all at once get no more checks than guesses sent one by one; and the count and
+    /// the reservation are one write transaction, so that two requests cannot both take
+    /// the last place. A right password gives its place back, so it never counts as a
+    /// failure: concurrent right sign-ins are told to wait, not refused.
+    pub fn admit(
+        conn: &mut SqliteConnection,
+        email: &str,
+        client: &str,
+        limits: &ThrottleLimits,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Admission> {
+        conn.immediate_transaction(|conn| {
+            let since = now - limits.window;
+            let (mut failed_email, mut failed_client) =
+                LoginFailure::count_since(conn, email, client, since)?;
+            // Few rows: the limits bound how many checks can be under way at once.
+            let checks: Vec<(String, String, NaiveDateTime)> = login_checks::table
+                .filter(
+                    login_checks::email
+                        .eq(email)
+                        .or(login_checks::client.eq(client)),
+                )
+                .filter(login_checks::started_at.gt(since.naive_utc()))
+                .select((
+                    login_checks::email,
+                    login_checks::client,
+                    login_checks::started_at,
+                ))
+                .load(conn)?;
+            let abandoned = (now - limits.abandoned_after).naive_utc();
+            let (mut running_email, mut running_client) = (0, 0);
+            for (check_email, check_client, started_at) in &checks {
+                let (failed, running) = if *started_at <= abandoned {
+                    (1, 0)
+                } else {
+                    (0, 1)
+                };
+                if check_email == email {
+                    failed_email += failed;
+                    running_email += running;
+                }
+                if check_client == client {
+                    failed_client += failed;
+                    running_client += running;
+                }
+            }
+            if failed_email >= limits.per_email || failed_client >= limits.per_client {
+                return Ok(Admission::Refused);
+            }
+            if failed_email + running_email >= limits.per_email
+                || failed_client + running_client >= limits.per_client
+            {
+                return Ok(Admission::Wait);
+            }
+            let id = diesel::insert_into(login_checks::table)
+                .values((
+                    login_checks::email.eq(email),
+                    login_checks::client.eq(client),
+                    login_checks::started_at.eq(now.naive_utc()),
+                ))
+                .returning(login_checks::id)
+                .get_result(conn)?;
+            Ok(Admission::Granted(LoginCheck { id }))
+        })
+    }
+
+    /// The password was right: the place is given back, and the account's failures are
+    /// forgiven (not the address's).
+    pub fn passed(self, conn: &mut SqliteConnection, email: &str) -> QueryResult<()> {
+        conn.immediate_transaction(|conn| {
+            diesel::delete(login_checks::table.find(self.id)).execute(conn)?;
+            LoginFailure::clear_for_email(conn, email)?;
+            Ok(())
+        })
+    }
+
+    /// The password was wrong: the place becomes a failure.
+    pub fn failed(
+        self,
+        conn: &mut SqliteConnection,
+        email: &str,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<()> {
+        conn.immediate_transaction(|conn| {
+            diesel::delete(login_checks::table.find(self.id)).execute(conn)?;
+            LoginFailure::record(conn, email, client, now)?;
+            Ok(())
+        })
     }
 }
 

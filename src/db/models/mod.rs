@@ -4,9 +4,11 @@ mod account;
 mod city;
 mod event;
 mod moderation;
+mod server_secret;
 
 pub use account::{
-    Account, LoginFailure, ModeratorRole, NewAccount, Roles, Session, SignUp, is_unique_violation,
+    Account, Admission, LoginCheck, LoginFailure, ModeratorRole, NewAccount, Roles, Session,
+    SignUp, ThrottleLimits, is_unique_violation,
 };
 pub use city::{City, CityFilter, Country, NewCity};
 pub use event::{
@@ -14,6 +16,7 @@ pub use event::{
     UpcomingCounts, Window, data_revision,
 };
 pub use moderation::{EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue};
+pub use server_secret::ServerSecret;
 
 /// Turns a text search into a LIKE pattern that matches it literally: `%` and `_`
 /// typed by a visitor are not wildcards.

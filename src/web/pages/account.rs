@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::session::{
     SESSION_COOKIE, SESSION_MAX_AGE, cookie, random_token, removal, token_hash,
 };
+use crate::auth::throttle::{self, BUSY_RETRY_AFTER, THROTTLE_WINDOW, Verdict};
 use crate::auth::{
     Checked, CsrfToken, MaybeViewer, NoFields, Viewer, hash_password, verify_nothing,
     verify_password,
@@ -20,11 +21,6 @@ use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::urlencoded::Query;
 
-/// Failed sign-ins allowed per account, and per client address (an office or a campus
-/// shares one), within [`THROTTLE_WINDOW`].
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
-pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 /// Accounts one client address may make in [`SIGN_UP_WINDOW`]: a class signing up
 /// together passes, a script making accounts in bulk does not.
 pub const MAX_SIGN_UPS_PER_CLIENT: i64 = 10;
@@ -83,7 +79,7 @@ pub async fn signup_form(
         .as_deref()
         .and_then(safe_next)
         .unwrap_or_default();
-    let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+    let csrf = CsrfToken::for_page(&req, None, &state);
     let page = SignupPage {
         section: "account",
         csrf: csrf.value.clone(),
@@ -112,7 +108,7 @@ pub async fn signup(
                  form: SignupForm,
                  refusal: Option<String>|
      -> Result<HttpResponse, AppError> {
-        let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+        let csrf = CsrfToken::for_page(&req, None, &state);
         let status = if refusal.is_some() {
             StatusCode::TOO_MANY_REQUESTS
         } else {
@@ -255,7 +251,7 @@ pub async fn login_form(
             &next
         }));
     }
-    let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+    let csrf = CsrfToken::for_page(&req, None, &state);
     let notice = if params.signed_out.is_some() {
         Some("You have signed out.".to_owned())
     } else if !next.is_empty() {
@@ -292,12 +288,6 @@ fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-enum LoginOutcome {
-    Throttled,
-    Wrong,
-    Ok(String),
-}
-
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -305,90 +295,64 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = posted.form;
     let previous_session = posted.viewer.map(|v| v.session_id);
+    // Counted by what was typed, valid address or not, so that the count cannot tell
+    // which emails have accounts.
     let key: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let client = client_address(&req, state.trust_forwarded_for);
     let now = state.clock.now();
 
-    let (k, c) = (key.clone(), client.clone());
-    let (throttled, account) = state
-        .db(move |conn| {
-            // Counted by what was typed, valid address or not, so that the count cannot
-            // tell which emails have accounts.
-            let allowed = LoginFailure::attempt(
-                conn,
-                &k,
-                &c,
-                MAX_FAILURES_PER_ACCOUNT,
-                MAX_FAILURES_PER_CLIENT,
-                now - THROTTLE_WINDOW,
-                now,
-            )?;
-            let account = match Account::find_by_email(conn, &k) {
-                Ok(a) => Some(a),
-                Err(diesel::result::Error::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            };
-            Ok((!allowed, account))
+    let k = key.clone();
+    let account = state
+        .db(move |conn| match Account::find_by_email(conn, &k) {
+            Ok(a) => Ok(Some(a)),
+            Err(diesel::result::Error::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
         })
         .await?;
-
-    let outcome = if throttled {
-        LoginOutcome::Throttled
-    } else {
-        let password = form.password.clone();
-        let matches = web::block(move || match &account {
-            Some(a) if password.chars().count() <= Password::MAX_CHARS => {
-                verify_password(&a.password_hash, &password).then_some(a.id)
-            }
-            _ => {
-                verify_nothing(&password);
-                None
-            }
-        })
-        .await?;
-        let k = key.clone();
-        match matches {
-            Some(account_id) => {
-                let token = random_token();
-                let hashed = token_hash(&token);
-                let idle = state.session_idle;
-                state
-                    .db(move |conn| {
-                        conn.immediate_transaction(|conn| {
-                            // This attempt's own provisional failure goes with them.
-                            LoginFailure::clear_for_email(conn, &k)?;
-                            // A new session at every sign-in; the browser's old one goes,
-                            // and so do sessions and failures nobody will use again.
-                            if let Some(old) = previous_session {
-                                Session::delete(conn, old)?;
-                            }
-                            Session::create(conn, account_id, &hashed, &random_token(), now)?;
-                            LoginFailure::purge(conn, now - THROTTLE_WINDOW * 4)?;
-                            Session::purge(conn, now - idle, now - SESSION_MAX_AGE).map(|_| ())
-                        })?;
-                        Ok(())
-                    })
-                    .await?;
-                LoginOutcome::Ok(token)
-            }
-            // The failure was recorded before the password was checked.
-            None => LoginOutcome::Wrong,
+    let password = form.password.clone();
+    let verdict = throttle::check_password(&state, &key, &client, move || match &account {
+        Some(a) if password.chars().count() <= Password::MAX_CHARS => {
+            verify_password(&a.password_hash, &password).then_some(a.id)
         }
-    };
+        _ => {
+            verify_nothing(&password);
+            None
+        }
+    })
+    .await?;
 
-    let (status, message) = match outcome {
-        LoginOutcome::Ok(token) => {
+    let (status, message, retry_after) = match verdict {
+        Verdict::Right(account_id) => {
+            let token = random_token();
+            let hashed = token_hash(&token);
+            let idle = state.session_idle;
+            state
+                .db(move |conn| {
+                    conn.immediate_transaction(|conn| {
+                        // A new session at every sign-in; the browser's old one goes, and
+                        // so do sessions and failures nobody will use again.
+                        if let Some(old) = previous_session {
+                            Session::delete(conn, old)?;
+                        }
+                        Session::create(conn, account_id, &hashed, &random_token(), now)?;
+                        LoginFailure::purge(conn, now - THROTTLE_WINDOW * 4)?;
+                        Session::purge(conn, now - idle, now - SESSION_MAX_AGE).map(|_| ())
+                    })?;
+                    Ok(())
+                })
+                .await?;
             tracing::info!("organiser signed in");
             return Ok(signed_in(&state, token, &form.next));
         }
-        LoginOutcome::Wrong => {
+        Verdict::Wrong => {
             tracing::info!(client = %client, "failed sign-in");
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "The email address or the password is wrong. Check both and try again.".to_owned(),
+                None,
             )
         }
-        LoginOutcome::Throttled => {
+        Verdict::Throttled => {
             tracing::warn!(client = %client, "sign-in throttled");
             (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -396,10 +360,21 @@ pub async fn login(
                     "Too many failed attempts to sign in to this account or from your network. For your security, please wait {} minutes and try again.",
                     THROTTLE_WINDOW.num_minutes()
                 ),
+                Some(THROTTLE_WINDOW.num_seconds()),
+            )
+        }
+        Verdict::Busy => {
+            tracing::warn!(client = %client, "sign-in waited too long for a check");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "Many sign-ins to this account or from your network are being checked at this moment. Please try again in {BUSY_RETRY_AFTER} seconds."
+                ),
+                Some(BUSY_RETRY_AFTER),
             )
         }
     };
-    let csrf = CsrfToken::for_page(&req, None, state.secure_cookies);
+    let csrf = CsrfToken::for_page(&req, None, &state);
     let page = LoginPage {
         section: "account",
         csrf: csrf.value.clone(),
@@ -409,10 +384,10 @@ pub async fn login(
         notice: None,
     };
     let mut response = csrf.page(status, page.render()?);
-    if status == StatusCode::TOO_MANY_REQUESTS {
+    if let Some(seconds) = retry_after {
         response.headers_mut().insert(
             actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from(THROTTLE_WINDOW.num_seconds()),
+            actix_web::http::header::HeaderValue::from(seconds),
         );
     }
     Ok(response)
@@ -566,45 +541,39 @@ pub async fn change_password(
     let mut errors = FieldErrors::default();
     // Guesses at the current password count against the same limits as sign-in, so a
     // stolen session cannot be used to find the password.
-    let email = viewer.account.email.clone();
     let client = client_address(&req, state.trust_forwarded_for);
-    let now = state.clock.now();
-    let allowed = state
-        .db(move |conn| {
-            Ok(LoginFailure::attempt(
-                conn,
-                &email,
-                &client,
-                MAX_FAILURES_PER_ACCOUNT,
-                MAX_FAILURES_PER_CLIENT,
-                now - THROTTLE_WINDOW,
-                now,
-            )?)
-        })
-        .await?;
-    if !allowed {
-        errors.add(
-            "current_password",
+    let stored = viewer.account.password_hash.clone();
+    let current = form.current_password.clone();
+    let verdict = throttle::check_password(&state, &viewer.account.email, &client, move || {
+        (current.chars().count() <= Password::MAX_CHARS && verify_password(&stored, &current))
+            .then_some(())
+    })
+    .await?;
+    let refusal = match verdict {
+        Verdict::Right(()) => None,
+        Verdict::Wrong => {
+            errors.add("current_password", "This is not your current password.");
+            None
+        }
+        Verdict::Throttled => Some((
+            StatusCode::TOO_MANY_REQUESTS,
             format!(
                 "Too many wrong passwords for this account. For your security, please wait {} minutes and try again.",
                 THROTTLE_WINDOW.num_minutes()
             ),
-        );
+        )),
+        Verdict::Busy => Some((
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "Many passwords for this account are being checked at this moment. Please try again in {BUSY_RETRY_AFTER} seconds."
+            ),
+        )),
+    };
+    if let Some((status, message)) = refusal {
+        errors.add("current_password", message);
         let mut page = AccountPage::new(viewer);
         page.password_errors = errors;
-        return page.respond(StatusCode::TOO_MANY_REQUESTS);
-    }
-    let stored = viewer.account.password_hash.clone();
-    let current = form.current_password.clone();
-    let current_ok = current.chars().count() <= Password::MAX_CHARS
-        && web::block(move || verify_password(&stored, &current)).await?;
-    if current_ok {
-        let email = viewer.account.email.clone();
-        state
-            .db(move |conn| Ok(LoginFailure::clear_for_email(conn, &email)?))
-            .await?;
-    } else {
-        errors.add("current_password", "This is not your current password.");
+        return page.respond(status);
     }
     let new = errors.check("new_password", Password::parse(&form.new_password));
     let Some(new) = new.filter(|_| errors.is_empty()) else {
@@ -614,6 +583,7 @@ pub async fn change_password(
     };
     let hash = web::block(move || hash_password(&new)).await??;
     let (id, session) = (viewer.account.id, viewer.session_id);
+    let now = state.clock.now();
     state
         .db(move |conn| {
             conn.immediate_transaction(|conn| {
