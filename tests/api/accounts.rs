@@ -1229,6 +1229,50 @@ async fn a_planted_csrf_cookie_the_site_did_not_issue_is_refused_and_changes_not
     assert_eq!(res.status, 303, "{}", res.body);
 }
 
+#[actix_web::test]
+async fn a_real_token_planted_by_another_site_is_refused_by_its_origin() {
+    let app = spawn_app().await;
+    app.organiser("ana@braga.example").await;
+    let sessions_before = session_count(&app);
+    // The attacker fetches a token the site really issued, then plants it in the
+    // victim's browser and posts the sign-in form from their own page.
+    let issued = app.browser().csrf_token("/login").await;
+    let body = serde_urlencoded::to_string([
+        ("csrf_token", issued.as_str()),
+        ("email", "ana@braga.example"),
+        ("password", PASSWORD),
+    ])
+    .unwrap();
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let post = |origin: Option<String>| {
+        let mut request = awc::Client::builder()
+            .disable_redirects()
+            .finish()
+            .post(format!("{}/login", app.address))
+            .insert_header(("cookie", format!("cc_csrf={issued}")))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"));
+        if let Some(origin) = origin {
+            request = request.insert_header(("origin", origin));
+        }
+        let body = body.clone();
+        async move { request.send_body(body).await.unwrap().status().as_u16() }
+    };
+    for evil in [
+        "https://evil.example.org",
+        "https://sub.calendar.example.org",
+        "http://calendar.example.org",
+        "not a url",
+    ] {
+        assert_eq!(post(Some(evil.to_owned())).await, 403, "{evil}");
+    }
+    assert_eq!(session_count(&app), sessions_before);
+    // From the site itself, by its public address or the address it was reached at, or
+    // from a client that sends no Origin, the token decides.
+    assert_eq!(post(Some("https://calendar.example.org".into())).await, 303);
+    assert_eq!(post(Some(format!("http://{host}"))).await, 303);
+    assert_eq!(post(None).await, 303);
+}
+
 const KEY: &str = "the secret key of the test servers, 32 bytes or more";
 
 #[actix_web::test]
