@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every kind of feed of a demo database through the strict iCalendar checker
-# (../shared/tools/ics-check: four parsers that must agree, plus RFC 5545 rule checks).
+# Every kind of feed of two databases through the strict iCalendar checker
+# (../shared/tools/ics-check: four parsers that must agree, plus RFC 5545 rule checks):
+# random demo events, and events at the edges of time zones (`demo --zone-edges`).
 #   .ci/check-feeds.sh [BINARY]
 # Uses the debug binary `cargo test` has already built, unless given another.
 set -euo pipefail
@@ -20,38 +21,90 @@ bash "$ics_check/install.sh" >/dev/null
 
 [ -x "$bin" ] || cargo build --locked
 tmp=$(mktemp -d)
-port=18095
-"$bin" demo --events 1500 --seed 7 --database "$tmp/demo.db" >/dev/null 2>&1
-"$bin" serve --database "$tmp/demo.db" --bind "127.0.0.1:$port" --workers 1 >"$tmp/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+servers=()
+trap 'kill "${servers[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-base="http://127.0.0.1:$port"
-event=$(curl -sf "$base/events?city=krakow" | grep -o 'href="/events/[0-9]*"' | head -1 | grep -o '[0-9]*')
-feeds=(
-  "/calendar.ics"                              # the network
-  "/cities/krakow/calendar.ics"                # Europe/Warsaw: EU summer time
-  "/cities/auckland/calendar.ics"              # Pacific/Auckland: south, summer time in January
-  "/cities/kathmandu/calendar.ics"             # Asia/Kathmandu: +05:45, no summer time
-  "/cities/concepcion/calendar.ics"            # America/Santiago: south, its own rules
-  "/fields/music/calendar.ics"                 # a field
-  "/events.ics?field=film&kind=screening"     # a filtered feed
-  "/events.ics?q=festival&from=2026-12-01&to=2027-06-30"
-  "/events/$event/calendar.ics"                # one event
-)
+# serve DATABASE: the binary on a free port; sets `base` to its address once it answers.
+# A port of its own, never a fixed one, so that a server another checkout left running
+# on the same machine is never the one checked.
+serve() {
+  local log="$tmp/server-${#servers[@]}.log"
+  "$bin" serve --database "$1" --bind "127.0.0.1:0" --workers 1 >"$log" 2>&1 &
+  servers+=($!)
+  base=""
+  for _ in $(seq 100); do
+    [ -n "$base" ] || base=$(grep -o 'on http://127\.0\.0\.1:[0-9]*' "$log" | head -1 | cut -c4- || true)
+    [ -n "$base" ] && curl -sf "$base/healthz" >/dev/null && return
+    sleep 0.1
+  done
+  echo "FAIL  the server for $1 did not start"; cat "$log"; exit 1
+}
+
+# event_ids BASE QUERY N [TITLE]: the first N events the listing /events?QUERY shows
+# (whose titles hold TITLE).
+event_ids() {
+  curl -sf "$1/events?$2" | grep -o 'href="/events/[0-9]*">[^<]*' | grep -e "${4:-}" \
+    | grep -o '/[0-9]*"' | tr -dc '0-9\n' | head -"$3"
+}
+
 failed=0
-for feed in "${feeds[@]}"; do
-  count=$(curl -sf "$base$feed" | grep -c '^BEGIN:VEVENT' || true)
-  if out=$("$ics_check/check_ics.sh" "$base$feed" --fail-on-warn 2>&1); then
-    echo "PASS  $feed ($count events): $(tail -1 <<<"$out")"
-  else
-    echo "FAIL  $feed ($count events)"
-    echo "$out"
-    failed=1
-  fi
+# check BASE FEED...: each feed through the checker, warnings included.
+check() {
+  local base=$1 feed count out; shift
+  for feed in "$@"; do
+    count=$(curl -sf "$base$feed" | grep -c '^BEGIN:VEVENT' || true)
+    if out=$("$ics_check/check_ics.sh" "$base$feed" --fail-on-warn 2>&1); then
+      echo "PASS  $feed ($count events): $(tail -1 <<<"$out")"
+    else
+      echo "FAIL  $feed ($count events)"
+      echo "$out"
+      failed=1
+    fi
+  done
+}
+
+# Random demo events: what a new installation looks like.
+"$bin" demo --events 1500 --seed 7 --database "$tmp/demo.db" >/dev/null 2>&1
+serve "$tmp/demo.db"
+demo_base=$base
+event=$(event_ids "$base" "city=krakow" 1)
+echo "== demo data (1,500 random events)"
+check "$base" \
+  "/calendar.ics" \
+  "/cities/krakow/calendar.ics" \
+  "/cities/auckland/calendar.ics" \
+  "/cities/kathmandu/calendar.ics" \
+  "/cities/concepcion/calendar.ics" \
+  "/fields/music/calendar.ics" \
+  "/events.ics?field=film&kind=screening" \
+  "/events.ics?q=festival&from=2026-12-01&to=2027-06-30" \
+  "/events/$event/calendar.ics"
+
+# Events on every change of the clocks of the coming year, in ten zones (repeated and
+# skipped hours, midnight changes, +05:45, +09:30/+10:30, the south, all-day events on
+# change days): random events rarely land there.
+made=$("$bin" demo --zone-edges --database "$tmp/zones.db" 2>/dev/null)
+serve "$tmp/zones.db"
+echo "== zone edges (demo --zone-edges: $made)"
+city_feeds=()
+for city in berlin dublin santa-fe havana concepcion auckland adelaide beirut casablanca kathmandu; do
+  city_feeds+=("/cities/$city/calendar.ics")
 done
+single_feeds=()
+for id in $(event_ids "$base" "q=repeated" 3 "repeated hour") \
+  $(event_ids "$base" "q=skipped" 2 "skipped hour"); do
+  single_feeds+=("/events/$id/calendar.ics")
+done
+check "$base" \
+  "/calendar.ics" \
+  "${city_feeds[@]}" \
+  "/fields/music/calendar.ics" \
+  "/events.ics?q=repeated" \
+  "/events.ics?kind=festival" \
+  "${single_feeds[@]}"
+
 # The gzip representation is the same calendar.
+base=$demo_base
 curl -sf "$base/calendar.ics" -o "$tmp/plain.ics"
 curl -sf --compressed "$base/calendar.ics" -o "$tmp/unzipped.ics" -D "$tmp/headers"
 if grep -qi '^content-encoding: gzip' "$tmp/headers" && cmp -s "$tmp/plain.ics" "$tmp/unzipped.ics"; then

@@ -39,6 +39,11 @@ pub enum Command {
         /// Seed for the random generator, for a repeatable data set.
         #[arg(long, env = "CREATIVE_CALENDAR_DEMO_SEED")]
         seed: Option<u64>,
+        /// Instead of random events, events at the edges of time zones (repeated and
+        /// skipped hours, midnight, all-day events on change days) on every change of
+        /// the clocks in the coming year, in ten member cities: to check feeds with.
+        #[arg(long, conflicts_with_all = ["events", "seed"])]
+        zone_edges: bool,
     },
     /// Manage the member cities.
     Cities {
@@ -291,6 +296,19 @@ mod tests {
             })
         ));
         assert!(Cli::try_parse_from(["creative-calendar", "demo", "--events", "-5"]).is_err());
+        let cli = Cli::try_parse_from(["creative-calendar", "demo", "--zone-edges"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Demo {
+                zone_edges: true,
+                ..
+            })
+        ));
+        // Zone-edge events are not random: a count or a seed would mean nothing.
+        for extra in ["--events", "--seed"] {
+            let args = ["creative-calendar", "demo", "--zone-edges", extra, "5"];
+            assert!(Cli::try_parse_from(args).is_err(), "{extra}");
+        }
         assert!(Cli::try_parse_from(["creative-calendar", "cities", "import"]).is_err());
     }
 

@@ -1,6 +1,8 @@
 //! Realistic sample events, so that a new installation looks alive and so that the
 //! queries can be measured on a large table (`demo --events 1000000`).
 
+pub mod zone_edges;
+
 use std::fmt;
 
 use anyhow::Context;

@@ -17,11 +17,21 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         None => serve(Config::from_serve_args(&cli.serve)?),
         Some(Command::Serve(args)) => serve(Config::from_serve_args(&args)?),
-        Some(Command::Demo { db, events, seed }) => {
+        Some(Command::Demo {
+            db,
+            events,
+            seed,
+            zone_edges,
+        }) => {
             let pool = db::connect(&db.database, 2)?;
             let mut conn = pool.get().context("getting a database connection")?;
             cities_import::seed_if_empty(&mut conn)?;
-            let report = demo::generate(&mut conn, events, seed, chrono::Utc::now(), true)?;
+            let now = chrono::Utc::now();
+            let report = if zone_edges {
+                demo::zone_edges::generate(&mut conn, now)?
+            } else {
+                demo::generate(&mut conn, events, seed, now, true)?
+            };
             println!("{report}");
             Ok(())
         }

@@ -144,8 +144,9 @@ impl EventSchedule {
     /// * A wall-clock time inside a spring-forward gap does not exist; it is refused with
     ///   an error that says so, rather than being moved silently.
     /// * A wall-clock time in an autumn fall-back overlap happens twice; the first
-    ///   occurrence is taken, which is what RFC 5545 (3.3.5) tells calendar clients to do
-    ///   with the same `DTSTART;TZID=…`, so our instants agree with theirs.
+    ///   occurrence is taken, which is what RFC 5545 (3.3.5) says the same
+    ///   `DTSTART;TZID=…` means. Several clients take the second, so feeds write such a
+    ///   time in UTC (`ical::feed`).
     /// * An all-day event covers its days from the start of the first local day to the
     ///   start of the day after the last one.
     pub fn resolve(&self, tz: Tz) -> Result<Instants, ScheduleError> {

@@ -152,16 +152,17 @@ fn vevent(row: &EventWithCity, site: &Site<'_>) -> icalendar::Event {
     ev.done()
 }
 
-/// A local time with its zone, as calendars expect. A local time that occurs twice (the
-/// hour repeated when clocks go back) is read as its first occurrence (RFC 5545 3.3.5);
-/// when the instant is the second one, it is written in UTC instead, which is exact.
+/// A local time with its zone, as calendars expect, when the zone has that local time
+/// once; the instant in UTC when it has it twice (the hour repeated when clocks go back).
+///
+/// A repeated local time in a `DTSTART;TZID=…` is read differently by different clients:
+/// RFC 5545 3.3.5 says it means the first occurrence, and so do our pages and python's
+/// icalendar, but ical.js (Thunderbird), libical (Evolution), khal and node-ical take the
+/// second, an hour later. UTC is the one form they all read as the same instant, whichever
+/// occurrence the event is at. (A local time the zone skips cannot come out of an instant.)
 fn zoned(tz: Tz, at: DateTime<Utc>) -> DatePerhapsTime {
     let local = at.with_timezone(&tz).naive_local();
-    let first_reading = match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
-        LocalResult::None => None,
-    };
-    if first_reading == Some(at) {
+    if let LocalResult::Single(_) = tz.from_local_datetime(&local) {
         DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone {
             date_time: local,
             tzid: tz.name().to_owned(),
@@ -282,6 +283,87 @@ fn midnight(at: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// How the two kinds of client read `value`: a zoned local time as its first occurrence
+    /// (RFC 5545, python's icalendar) and as its last (ical.js, libical, khal, node-ical);
+    /// UTC alike.
+    fn readings(value: &DatePerhapsTime) -> Vec<DateTime<Utc>> {
+        match value {
+            DatePerhapsTime::DateTime(CalendarDateTime::Utc(t)) => vec![*t, *t],
+            DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) => {
+                let tz: Tz = tzid.parse().unwrap();
+                let local = tz.from_local_datetime(date_time);
+                [local.earliest(), local.latest()]
+                    .into_iter()
+                    .map(|t| t.expect("a local time that exists").with_timezone(&Utc))
+                    .collect()
+            }
+            other => panic!("not a date-time: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_local_time_the_zone_repeats_is_written_in_utc_at_either_occurrence() {
+        let berlin = chrono_tz::Europe::Berlin;
+        // 02:30 on 31 October 2027 happens at 00:30 UTC (CEST) and at 01:30 UTC (CET).
+        for at in ["2027-10-31T00:30:00Z", "2027-10-31T01:30:00Z"] {
+            assert_eq!(
+                zoned(berlin, utc(at)),
+                DatePerhapsTime::DateTime(CalendarDateTime::Utc(utc(at))),
+                "{at}"
+            );
+        }
+        // The hour on either side happens once and keeps its zone.
+        for (at, local) in [
+            ("2027-10-30T23:59:00Z", "2027-10-31T01:59:00"),
+            ("2027-10-31T02:00:00Z", "2027-10-31T03:00:00"),
+        ] {
+            assert_eq!(
+                zoned(berlin, utc(at)),
+                DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone {
+                    date_time: local.parse().unwrap(),
+                    tzid: "Europe/Berlin".to_owned(),
+                }),
+                "{at}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_client_reads_the_instant_we_mean_around_every_change_of_the_clocks() {
+        use super::super::timezone::observances;
+        // Changes at 01:00 UTC, at local midnight, south of the equator, in a half-hour
+        // zone, where tzdata counts winter as a negative summer time, and by half an hour
+        // (Lord Howe Island, not a member city, but the rule is the same).
+        for name in [
+            "Europe/Berlin",
+            "Europe/Dublin",
+            "America/Denver",
+            "America/Havana",
+            "America/Santiago",
+            "Asia/Beirut",
+            "Pacific/Auckland",
+            "Australia/Adelaide",
+            "Africa/Casablanca",
+            "Australia/Lord_Howe",
+        ] {
+            let tz: Tz = name.parse().unwrap();
+            let changes = observances(tz, 2027, 2027);
+            assert!(changes.len() > 2, "{name} changes in 2027");
+            for change in &changes[1..] {
+                // Every five minutes from three hours before to three hours after.
+                for step in -36..=36 {
+                    let at = change.onset + Duration::minutes(5 * step);
+                    let value = zoned(tz, at);
+                    assert_eq!(readings(&value), [at, at], "{name} at {at}: {value:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn uris_cannot_carry_spaces_quotes_or_line_breaks() {

@@ -51,10 +51,10 @@ fn name_at(tz: Tz, at: DateTime<Utc>) -> String {
     )
 }
 
-/// The observances of `tz` from 1 January of `first_year` to the end of `last_year`:
-/// the one in force at the start, then one per transition. The range reaches a day
-/// beyond each end in UTC, so that it covers those local dates in every zone (UTC-12
-/// to UTC+14).
+/// The observances of `tz` for the local dates of `first_year` to `last_year`: the one in
+/// force at 00:00 UTC on 31 December of the year before, then one per transition until
+/// 00:00 UTC on 2 January of the year after. A day beyond each end in UTC covers those
+/// local dates in every zone (UTC-12 to UTC+14).
 pub fn observances(tz: Tz, first_year: i32, last_year: i32) -> Vec<Observance> {
     let start = year_start(first_year) - Duration::days(1);
     let end = year_start(last_year.saturating_add(1)) + Duration::days(1);

@@ -2,20 +2,16 @@
 
 use std::collections::HashSet;
 
-use creative_calendar::db::models::{Event, EventQuery, Window};
+use creative_calendar::db::models::{Event, EventQuery, EventWithCity, Window};
 use creative_calendar::demo::{self, SAMPLE_NOTICE};
 use creative_calendar::domain::{EventStatus, ModerationState};
+use diesel::SqliteConnection;
+use icalendar::Component;
 
-use crate::helpers::{spawn_app, test_now};
+use crate::helpers::{feed_events, spawn_app, test_now};
 
-#[actix_web::test]
-async fn the_default_demo_is_varied_realistic_and_marked_as_sample_data() {
-    let app = spawn_app().await;
-    let mut conn = app.pool.get().unwrap();
-    let report =
-        demo::generate(&mut conn, demo::DEFAULT_EVENTS, Some(42), test_now(), false).unwrap();
-    assert_eq!(report.to_string().split(' ').nth(1), Some("1500"));
-
+/// Every event in the database, past and future.
+fn all_events(conn: &mut SqliteConnection) -> Vec<EventWithCity> {
     let all = EventQuery {
         window: Window {
             from: Some("2000-01-01".parse().unwrap()),
@@ -26,10 +22,23 @@ async fn the_default_demo_is_varied_realistic_and_marked_as_sample_data() {
         per_page: 10_000,
         ..Default::default()
     }
-    .run(&mut conn, test_now())
+    .run(conn, test_now())
     .unwrap();
-    assert_eq!(all.total, 1500);
-    let events: Vec<&Event> = all.events.iter().map(|r| &r.event).collect();
+    assert_eq!(all.events.len() as i64, all.total, "all on one page");
+    all.events
+}
+
+#[actix_web::test]
+async fn the_default_demo_is_varied_realistic_and_marked_as_sample_data() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let report =
+        demo::generate(&mut conn, demo::DEFAULT_EVENTS, Some(42), test_now(), false).unwrap();
+    assert_eq!(report.to_string().split(' ').nth(1), Some("1500"));
+
+    let all = all_events(&mut conn);
+    assert_eq!(all.len(), 1500);
+    let events: Vec<&Event> = all.iter().map(|r| &r.event).collect();
 
     let kinds: HashSet<_> = events.iter().map(|e| e.kind).collect();
     let fields: HashSet<_> = events.iter().map(|e| e.field).collect();
@@ -136,4 +145,66 @@ async fn after_a_demo_load_search_finds_sample_events_and_new_ones() {
         app.get("/events?q=zygzak").await.event_titles(),
         ["Zygzak Unique Title"]
     );
+}
+
+#[actix_web::test]
+async fn the_zone_edge_demo_puts_events_on_every_change_of_the_clocks_in_its_cities() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let report = demo::zone_edges::generate(&mut conn, test_now()).unwrap();
+    let made: usize = report
+        .to_string()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    for (slug, _) in demo::zone_edges::CITIES {
+        let res = app.get(&format!("/cities/{slug}/calendar.ics")).await;
+        assert_eq!(res.status, 200, "{slug}");
+        let titles: Vec<String> = feed_events(&res.body)
+            .iter()
+            .filter_map(|e| e.get_summary().map(str::to_owned))
+            .collect();
+        // Every city has its ordinary night across midnight and its day.
+        assert!(
+            titles.iter().any(|t| t.contains("across midnight")),
+            "{slug}"
+        );
+        assert!(titles.iter().any(|t| t.contains("one day")), "{slug}");
+        // Every zone but Kathmandu's changes twice in the coming year (Casablanca's, for
+        // Ramadan, twice as well), and each change has its events.
+        let changes = |what: &str| {
+            let what = format!(": {what}, ");
+            titles.iter().filter(|t| t.contains(&what)).count()
+        };
+        if *slug == "kathmandu" {
+            assert_eq!(titles.len(), 3, "{titles:?}");
+        } else {
+            assert_eq!(
+                changes("starts in the repeated hour"),
+                1,
+                "{slug}: {titles:?}"
+            );
+            assert_eq!(changes("across the skipped hour"), 1, "{slug}: {titles:?}");
+            assert_eq!(changes("three days around the change"), 2, "{slug}");
+        }
+    }
+    let network = app.get("/calendar.ics").await;
+    assert_eq!(network.body.matches("BEGIN:VEVENT").count(), made);
+    assert!(made > 150, "{made}");
+    // They are sample data, published, and all in the future of the day they were made for.
+    let all = all_events(&mut conn);
+    assert_eq!(all.len(), made);
+    assert!(
+        all.iter()
+            .all(|r| r.event.description.ends_with(SAMPLE_NOTICE)
+                && r.event.moderation == ModerationState::Published
+                && r.event.ends_at_utc() > test_now())
+    );
+
+    // A second run leaves the table alone.
+    let again = demo::zone_edges::generate(&mut conn, test_now()).unwrap();
+    assert!(again.to_string().contains("no sample events were added"));
 }

@@ -9,22 +9,16 @@ use creative_calendar::domain::{
     CreativeField, EventKind, EventSchedule, EventStatus, ModerationState,
 };
 use diesel::prelude::*;
-use icalendar::{CalendarComponent, Component, DatePerhapsTime, EventLike};
+use icalendar::{Component, DatePerhapsTime, EventLike};
 
-use crate::helpers::{Response, TestApp, date, local, spawn_app, spawn_app_with, test_now};
+use crate::helpers::{
+    Response, TestApp, date, feed_events, local, spawn_app, spawn_app_with, test_now,
+};
 
 /// The feed's VEVENTs, parsed.
 fn events(res: &Response) -> Vec<icalendar::Event> {
     assert_eq!(res.status, 200, "{}", res.body);
-    let calendar: icalendar::Calendar = res.body.parse().expect("the feed parses");
-    calendar
-        .components
-        .into_iter()
-        .filter_map(|c| match c {
-            CalendarComponent::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    feed_events(&res.body)
 }
 
 fn summaries(res: &Response) -> Vec<String> {

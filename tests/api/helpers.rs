@@ -97,6 +97,19 @@ impl Response {
     }
 }
 
+/// The VEVENTs of a feed body, parsed by the `icalendar` crate.
+pub fn feed_events(body: &str) -> Vec<icalendar::Event> {
+    let calendar: icalendar::Calendar = body.parse().expect("the feed parses");
+    calendar
+        .components
+        .into_iter()
+        .filter_map(|c| match c {
+            icalendar::CalendarComponent::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn select_texts(html: &Html, selector: &str) -> Vec<String> {
     let sel = Selector::parse(selector).unwrap();
     html.select(&sel)

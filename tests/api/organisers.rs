@@ -2,20 +2,7 @@
 
 use crate::helpers::*;
 use creative_calendar::domain::ModerationState;
-use icalendar::{Calendar, CalendarComponent, Component};
-
-/// The VEVENTs of a feed body, parsed.
-fn feed_events(body: &str) -> Vec<icalendar::Event> {
-    let calendar: Calendar = body.parse().expect("the feed parses");
-    calendar
-        .components
-        .into_iter()
-        .filter_map(|c| match c {
-            CalendarComponent::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect()
-}
+use icalendar::Component;
 
 fn feed_event<'a>(events: &'a [icalendar::Event], title: &str) -> Option<&'a icalendar::Event> {
     events
