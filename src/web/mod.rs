@@ -53,7 +53,7 @@ impl AppState {
     pub fn new(pool: DbPool, config: &Config) -> AppState {
         AppState {
             pool,
-            clock: config.clock,
+            clock: config.clock.clone(),
             page_size: config.page_size.max(1),
             public_url: config.public_url.clone(),
             feed_max_events: config.feed_max_events.max(1),

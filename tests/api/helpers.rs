@@ -28,6 +28,8 @@ pub struct TestApp {
     pub pool: DbPool,
     pub client: awc::Client,
     pub now: DateTime<Utc>,
+    /// The app's clock: a test that spawned it with `Clock::manual` moves it with `set`.
+    pub clock: Clock,
     _dir: tempfile::TempDir,
 }
 
@@ -128,6 +130,7 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Conf
     config.pool_size = 4;
     config.public_url = "https://calendar.example.org".to_owned();
     configure(&mut config);
+    let clock = config.clock.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
@@ -152,6 +155,7 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Conf
         pool,
         client: awc::Client::default(),
         now,
+        clock,
         _dir: dir,
     }
 }

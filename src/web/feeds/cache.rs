@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use actix_web::http::header::EntityTag;
 use actix_web::web::Bytes;
@@ -13,7 +13,12 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone)]
 pub(super) struct BuiltFeed {
     pub(super) etag: EntityTag,
-    pub(super) last_modified: SystemTime,
+    /// The latest change to anything the feed shows, to the full precision of the stored
+    /// times, never later than the moment its data was read. `Last-Modified` and
+    /// `If-Modified-Since` are derived from it (see `last_modified` in `mod.rs`): an
+    /// HTTP date has whole seconds, and rounding the change down to one is what let a
+    /// second change in the same second pass for no change.
+    pub(super) changed: SystemTime,
     pub(super) body: Bytes,
     /// The same bytes gzipped, and their own ETag (a strong ETag names one
     /// representation); none for feeds too small to gain from it.
@@ -32,11 +37,7 @@ pub(super) struct Gzipped {
 const GZIP_FROM_BYTES: usize = 4 * 1024;
 
 impl BuiltFeed {
-    pub(super) fn new(
-        body: String,
-        last_modified: SystemTime,
-        filename: Option<String>,
-    ) -> BuiltFeed {
+    pub(super) fn new(body: String, changed: SystemTime, filename: Option<String>) -> BuiltFeed {
         let tag = content_tag(body.as_bytes());
         let gzip = (body.len() >= GZIP_FROM_BYTES)
             .then(|| gzip(body.as_bytes()))
@@ -47,8 +48,7 @@ impl BuiltFeed {
             });
         BuiltFeed {
             etag: EntityTag::new_strong(tag),
-            // HTTP dates have whole seconds; a fraction would make If-Modified-Since miss.
-            last_modified: whole_seconds(last_modified),
+            changed,
             body: Bytes::from(body),
             gzip,
             filename,
@@ -193,13 +193,6 @@ impl FeedCache {
     }
 }
 
-fn whole_seconds(t: SystemTime) -> SystemTime {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
-}
-
 /// A strong validator from the bytes themselves: length and 64-bit FNV-1a.
 fn content_tag(bytes: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -217,7 +210,7 @@ mod tests {
     fn feed(bytes: usize) -> BuiltFeed {
         BuiltFeed {
             etag: EntityTag::new_strong(format!("tag-{bytes}")),
-            last_modified: SystemTime::UNIX_EPOCH,
+            changed: SystemTime::UNIX_EPOCH,
             body: Bytes::from(vec![b'x'; bytes]),
             gzip: None,
             filename: None,

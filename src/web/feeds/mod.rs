@@ -6,10 +6,12 @@
 //! moves at midnight UTC). A poll reads that revision, one primary-key row, and answers
 //! `304` or the kept bytes; only a change rebuilds the feed. The ETag is a hash of the
 //! bytes, so a change elsewhere in the network leaves this feed's ETag as it was.
+//! `Last-Modified` and `If-Modified-Since` are held against the full-precision time of
+//! the last change (see [`last_modified`]).
 
 mod cache;
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
@@ -21,6 +23,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use diesel::SqliteConnection;
 
+use crate::db;
 use crate::db::models::{City, Event, EventQuery, EventWithCity, FeedEvents, data_revision};
 use crate::domain::{CreativeField, Slug};
 use crate::error::{AppError, OrWhenMissing};
@@ -166,7 +169,9 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
     let cached = state.feeds.get(&key, revision, day, tick);
     let gzip = accepts_gzip(req);
     let feed = match cached {
-        Some(feed) if is_not_modified(req, &feed, gzip) || !feed.body.is_empty() => feed,
+        Some(feed) if is_not_modified(req, &feed, gzip, now.into()) || !feed.body.is_empty() => {
+            feed
+        }
         _ => {
             let request = BuildRequest {
                 spec,
@@ -177,7 +182,8 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
             build(state.clone(), request).await?
         }
     };
-    let not_modified = is_not_modified(req, &feed, gzip);
+    let now = SystemTime::from(state.clock.now());
+    let not_modified = is_not_modified(req, &feed, gzip, now);
     let (etag, body, encoding) = match (&feed.gzip, gzip) {
         (Some(zipped), true) => (&zipped.etag, &zipped.body, Some("gzip")),
         _ => (&feed.etag, &feed.body, None),
@@ -190,11 +196,13 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
     response
         .insert_header(header::ETag(etag.clone()))
         .insert_header((header::VARY, "Accept-Encoding"))
-        .insert_header(header::LastModified(HttpDate::from(feed.last_modified)))
         .insert_header(CacheControl(vec![
             CacheDirective::Public,
             CacheDirective::MaxAge(MAX_AGE),
         ]));
+    if let Some(at) = last_modified(feed.changed, now) {
+        response.insert_header(header::LastModified(HttpDate::from(at)));
+    }
     if let Some(name) = &feed.filename {
         response.insert_header(ContentDisposition {
             disposition: DispositionType::Attachment,
@@ -233,9 +241,9 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
 }
 
 /// RFC 9110 13.1: `If-None-Match` (weak comparison) decides when present; otherwise
-/// `If-Modified-Since`, to the second.
+/// `If-Modified-Since`, against the full-precision time of the last change.
 /// The ETag compared is that of the representation the request gets.
-fn is_not_modified(req: &HttpRequest, feed: &BuiltFeed, gzip: bool) -> bool {
+fn is_not_modified(req: &HttpRequest, feed: &BuiltFeed, gzip: bool, now: SystemTime) -> bool {
     let etag = match (&feed.gzip, gzip) {
         (Some(zipped), true) => &zipped.etag,
         _ => &feed.etag,
@@ -248,12 +256,51 @@ fn is_not_modified(req: &HttpRequest, feed: &BuiltFeed, gzip: bool) -> bool {
         };
     }
     match <IfModifiedSince as header::Header>::parse(req) {
-        Ok(IfModifiedSince(since)) => {
-            let since = SystemTime::from(since);
-            feed.last_modified <= since
-        }
+        Ok(IfModifiedSince(since)) => unchanged_since(feed.changed, since.into(), now),
         Err(_) => false,
     }
+}
+
+/// How long after a change's second a `Last-Modified` waits: the longest a write can take
+/// from stamping `updated_at` to its commit (it stamps, then may wait for a pooled
+/// connection and for SQLite's write lock, or fail), and a second more. A response made
+/// before a write commits shows the data before it; if it carried a `Last-Modified` at
+/// or after the write's stamp, that date would later pass for "not modified since".
+const LAST_MODIFIED_SETTLES: Duration = db::CONNECTION_TIMEOUT
+    .saturating_add(db::BUSY_TIMEOUT)
+    .saturating_add(Duration::from_secs(1));
+
+/// The `Last-Modified` to send at `now` for data last changed at `changed` (full
+/// precision), if any.
+///
+/// An HTTP date has whole seconds. Rounded down, as it once was, a change, a poll and a
+/// second change in the same second gave the second version the date the client already
+/// held, and `If-Modified-Since` kept it on the first (issue 9, point 3). So the date is
+/// the first whole second not before the change, and [`unchanged_since`] compares the
+/// full-precision time. That date is sent only once no write stamped before it can still
+/// be committing ([`LAST_MODIFIED_SETTLES`]): until then there is none, and a client that
+/// revalidates only by date asks unconditionally, which is always right. RFC 9110 8.8.2.2
+/// treats a date within a second of the response as weak anyway; this also keeps it
+/// never later than now (8.8.2.1). Nothing here is kept per client or per server, so
+/// several app servers answer alike.
+fn last_modified(changed: SystemTime, now: SystemTime) -> Option<SystemTime> {
+    let at = whole_second_not_before(changed);
+    (at + LAST_MODIFIED_SETTLES <= now).then_some(at)
+}
+
+/// `If-Modified-Since`: true only when nothing changed after `since`, to the full precision
+/// of the stored times, so a change in the very second the client names is modified. That
+/// is `Last-Modified <= since` for the date [`last_modified`] sends, and it also holds for
+/// clients that send the `Date` of their last response instead. A date later than now is
+/// ignored, as RFC 2616 (14.25) had it: changes may still come before it.
+fn unchanged_since(changed: SystemTime, since: SystemTime, now: SystemTime) -> bool {
+    since <= now && changed <= since
+}
+
+fn whole_second_not_before(t: SystemTime) -> SystemTime {
+    let since_epoch = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
 /// What a feed is made of, read in one go.
@@ -309,12 +356,14 @@ fn build_once(state: &AppState, request: &BuildRequest) -> Result<BuiltFeed, App
     let mut conn = state.pool.get()?;
     let public_url = state.public_url.as_str();
     let data = load(&mut conn, spec, *now, public_url, state.feed_max_events)?;
+    // Every write it holds was committed, and so stamped, before this.
+    let read_at = state.clock.now();
     let body = ical::render(&data.info, &Site { public_url }, &data.events.events);
-    let last_modified = data
+    let changed = data
         .changed
-        .map(|t| t.min(*now))
+        .map(|t| t.min(read_at))
         .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
-    let feed = BuiltFeed::new(body, last_modified, data.filename);
+    let feed = BuiltFeed::new(body, changed, data.filename);
     state
         .feeds
         .put(key.clone(), *revision, day, feed.clone(), tick);
@@ -476,6 +525,41 @@ fn download_name(title: &str, id: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(text: &str) -> SystemTime {
+        SystemTime::from(text.parse::<DateTime<Utc>>().unwrap())
+    }
+
+    #[test]
+    fn last_modified_is_the_first_whole_second_not_before_the_change_once_it_settled() {
+        let changed = at("2026-11-28T12:00:00.700Z");
+        assert_eq!(last_modified(changed, at("2026-11-28T12:00:00.900Z")), None);
+        assert_eq!(last_modified(changed, at("2026-11-28T12:00:16.999Z")), None);
+        assert_eq!(
+            last_modified(changed, at("2026-11-28T12:00:17Z")),
+            Some(at("2026-11-28T12:00:01Z"))
+        );
+        // A change on a whole second is its own date.
+        assert_eq!(
+            last_modified(at("2026-11-20T08:30:00Z"), at("2026-11-28T12:00:00Z")),
+            Some(at("2026-11-20T08:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn if_modified_since_is_held_against_the_full_precision_change() {
+        let now = at("2026-11-28T12:00:30Z");
+        let changed = at("2026-11-28T12:00:00.700Z");
+        // A date in the second of the change: it may have come after the client's copy.
+        assert!(!unchanged_since(changed, at("2026-11-28T12:00:00Z"), now));
+        // The date sent for it.
+        assert!(unchanged_since(changed, at("2026-11-28T12:00:01Z"), now));
+        assert!(!unchanged_since(changed, at("2026-11-27T12:00:00Z"), now));
+        // Later than now: ignored.
+        assert!(!unchanged_since(changed, at("2026-11-28T12:01:00Z"), now));
+        let whole = at("2026-11-28T12:00:00Z");
+        assert!(unchanged_since(whole, whole, now));
+    }
 
     #[test]
     fn gzip_is_negotiated_by_accept_encoding() {
