@@ -7,7 +7,6 @@ pub mod pages;
 pub mod params;
 pub mod text;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,7 +35,6 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Take the client's address from `X-Forwarded-For` (behind a reverse proxy).
     pub trust_forwarded_for: bool,
-    feeds_clock: AtomicU64,
     counts: CountsCache,
 }
 
@@ -62,17 +60,11 @@ impl AppState {
                 .unwrap_or(chrono::TimeDelta::days(14)),
             secure_cookies: config.public_url.starts_with("https://"),
             trust_forwarded_for: config.trust_forwarded_for,
-            feeds_clock: AtomicU64::new(0),
             counts: CountsCache {
                 ttl: config.counts_ttl,
                 slot: Mutex::new(None),
             },
         }
-    }
-
-    /// A counter that orders feed cache uses, for evicting the least recently used.
-    pub fn feeds_tick(&self) -> u64 {
-        self.feeds_clock.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Upcoming events per city and per field, from the cache when it is fresh.
