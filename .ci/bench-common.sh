@@ -1,10 +1,15 @@
 # Shared by the load benchmarks; sourced, not run. Expects $events and $seconds.
-# Builds the release binary, makes (once) target/bench/demo-$events.db, and defines
+# Builds the release binary (or, with BENCH_BIN set, uses that one as it is), makes
+# (once) target/bench/demo-$events.db, and defines
 # serve_on PORT (starts the server in the background, sets $server) and
 # measure LABEL WRK-ARGS... (one wrk run, one table row).
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --locked
-bin=target/release/creative-calendar
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin=$BENCH_BIN
+else
+  cargo build --release --locked
+  bin=target/release/creative-calendar
+fi
 mkdir -p target/bench
 db=target/bench/demo-$events.db
 if [ ! -f "$db" ]; then

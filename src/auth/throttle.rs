@@ -78,7 +78,7 @@ where
     T: Send + 'static,
 {
     let pool = state.pool.clone();
-    let clock = state.clock;
+    let clock = state.clock.clone();
     let (email, client) = (email.to_owned(), client.to_owned());
     web::block(move || run(&pool, clock, &email, &client, verify)).await?
 }

@@ -18,6 +18,13 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 pub type DbPool = Pool<ConnectionManager<SqliteConnection>>;
 pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
 
+/// How long a request waits for a pooled connection before it fails.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a statement waits for another connection's write lock before it fails with
+/// "database is locked" (`busy_timeout`).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Applied to every connection the pool opens. Without WAL and a busy timeout,
 /// a reader and a writer at the same moment get "database is locked"; without
 /// `foreign_keys` SQLite does not enforce the REFERENCES clauses at all. The page cache
@@ -28,14 +35,15 @@ struct SqlitePragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000;
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {};
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -32000;
              PRAGMA mmap_size = 268435456;",
-        )
+            BUSY_TIMEOUT.as_millis()
+        ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -52,7 +60,7 @@ pub fn connect(path: &Path, max_size: u32) -> anyhow::Result<DbPool> {
     let manager = ConnectionManager::<SqliteConnection>::new(url);
     let pool = Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(CONNECTION_TIMEOUT)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)
         .with_context(|| format!("opening the database {}", path.display()))?;

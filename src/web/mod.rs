@@ -8,7 +8,6 @@ pub mod params;
 pub mod text;
 pub mod urlencoded;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,7 +39,6 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// Signs the CSRF tokens handed out before sign-in.
     pub secret_key: SecretKey,
-    feeds_clock: AtomicU64,
     counts: CountsCache,
 }
 
@@ -59,7 +57,7 @@ impl AppState {
     pub fn new(pool: DbPool, config: &Config, secret_key: SecretKey) -> AppState {
         AppState {
             pool,
-            clock: config.clock,
+            clock: config.clock.clone(),
             page_size: config.page_size.max(1),
             public_url: config.public_url.clone(),
             feed_max_events: config.feed_max_events.max(1),
@@ -69,17 +67,11 @@ impl AppState {
             secure_cookies: config.public_url.starts_with("https://"),
             trust_forwarded_for: config.trust_forwarded_for,
             secret_key,
-            feeds_clock: AtomicU64::new(0),
             counts: CountsCache {
                 ttl: config.counts_ttl,
                 slot: Mutex::new(None),
             },
         }
-    }
-
-    /// A counter that orders feed cache uses, for evicting the least recently used.
-    pub fn feeds_tick(&self) -> u64 {
-        self.feeds_clock.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Upcoming events per city and per field, from the cache when it is fresh.

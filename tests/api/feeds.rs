@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 
 use chrono::Duration;
+use creative_calendar::clock::Clock;
 use creative_calendar::db::models::Event;
 use creative_calendar::domain::{
     CreativeField, EventKind, EventSchedule, EventStatus, ModerationState,
@@ -109,7 +110,10 @@ async fn every_kind_of_feed_is_well_formed_calendar_text() {
         .title("Jazz night")
         .timed("2026-12-12 19:00", Some("2026-12-12 22:00"))
         .insert();
-    app.event("kathmandu").title("Film week").insert();
+    let f = app.event("kathmandu").title("Film week").insert();
+    // Changed well before now: a change this very second has no Last-Modified yet.
+    set_times(&app, e.id, "2026-11-02 09:00", "2026-11-27 10:00");
+    set_times(&app, f.id, "2026-11-02 09:00", "2026-11-27 10:00");
     for path in [
         "/calendar.ics".to_owned(),
         "/cities/krakow/calendar.ics".to_owned(),
@@ -534,11 +538,13 @@ async fn a_small_feed_is_exactly_these_bytes() {
 #[actix_rt::test]
 async fn conditional_requests_get_304_with_either_validator() {
     let app = spawn_app().await;
-    app.event("krakow").insert();
+    let e = app.event("krakow").insert();
+    set_times(&app, e.id, "2026-11-02 09:00", "2026-11-27 10:00");
     let path = "/cities/krakow/calendar.ics";
     let first = app.get(path).await;
     let etag = first.header("etag").unwrap();
     let last_modified = first.header("last-modified").unwrap();
+    assert_eq!(last_modified, "Fri, 27 Nov 2026 10:00:00 GMT");
     assert!(
         etag.starts_with('"') && !etag.starts_with("W/"),
         "strong: {etag}"
@@ -568,13 +574,15 @@ async fn conditional_requests_get_304_with_either_validator() {
         .get_with(path, &[("If-Modified-Since", &last_modified)])
         .await;
     assert_eq!(res.status, 304);
-    let res = app
-        .get_with(
-            path,
-            &[("If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT")],
-        )
-        .await;
-    assert_eq!(res.status, 200);
+    // Long before the change; and later than now, which says nothing of changes still to
+    // come before it.
+    for since in [
+        "Sat, 01 Jan 2000 00:00:00 GMT",
+        "Fri, 01 Jan 2100 00:00:00 GMT",
+    ] {
+        let res = app.get_with(path, &[("If-Modified-Since", since)]).await;
+        assert_eq!(res.status, 200, "{since}");
+    }
     // If-None-Match wins over If-Modified-Since.
     let res = app
         .get_with(
@@ -586,6 +594,69 @@ async fn conditional_requests_get_304_with_either_validator() {
         )
         .await;
     assert_eq!(res.status, 200);
+}
+
+#[actix_rt::test]
+async fn a_change_in_the_second_a_client_polled_in_is_never_answered_304() {
+    // Issue 9, point 3: a change, a poll and a second change within one second, then a
+    // client that revalidates only with If-Modified-Since.
+    let at = |ms: i64| test_now() + Duration::milliseconds(ms);
+    let app = spawn_app_with(at(200), |config| config.clock = Clock::manual(at(200))).await;
+    let e = app.event("krakow").title("Concert").insert();
+    let path = "/cities/krakow/calendar.ics";
+
+    app.clock.set(at(300));
+    let polled = app.get(path).await;
+    let concert = by_summary(&polled, "Concert");
+    assert_eq!(concert.property_value("STATUS"), Some("CONFIRMED"));
+    // Such a client sends the Last-Modified it got or, without one, the second it polled
+    // in (the Date of the response).
+    let since = polled
+        .header("last-modified")
+        .unwrap_or_else(|| "Sat, 28 Nov 2026 12:00:00 GMT".to_owned());
+
+    // The organiser postpones the concert in that same second.
+    app.clock.set(at(700));
+    {
+        let mut conn = app.pool.get().unwrap();
+        Event::set_status(
+            &mut conn,
+            e.id,
+            EventStatus::Postponed,
+            Some("New dates soon."),
+            at(700),
+        )
+        .unwrap();
+    }
+    let res = app.get_with(path, &[("If-Modified-Since", &since)]).await;
+    assert_eq!(
+        res.status, 200,
+        "the feed changed in the second the client names"
+    );
+    let postponed = by_summary(&res, "Postponed: Concert");
+    assert_eq!(postponed.property_value("STATUS"), Some("TENTATIVE"));
+    // While the change is this recent there is no Last-Modified: another change could
+    // still come with the same date.
+    assert_eq!(polled.header("last-modified"), None);
+    assert_eq!(res.header("last-modified"), None);
+
+    // A minute on, the Last-Modified is the first whole second after the change, and a
+    // revalidation with it is a 304; one with the earlier date still is not.
+    app.clock.set(at(60_000));
+    let later = app.get(path).await;
+    let last_modified = later.header("last-modified").unwrap();
+    assert_eq!(last_modified, "Sat, 28 Nov 2026 12:00:01 GMT");
+    let res = app
+        .get_with(path, &[("If-Modified-Since", &last_modified)])
+        .await;
+    assert_eq!(res.status, 304);
+    assert_eq!(
+        res.header("last-modified").as_deref(),
+        Some(last_modified.as_str())
+    );
+    let res = app.get_with(path, &[("If-Modified-Since", &since)]).await;
+    assert_eq!(res.status, 200);
+    assert!(res.body.contains("SUMMARY:Postponed: Concert"));
 }
 
 #[actix_rt::test]
@@ -625,11 +696,9 @@ async fn a_change_bumps_sequence_and_changes_the_etag_a_change_elsewhere_does_no
             .contains("\r\nDTSTART;TZID=Europe/Warsaw:20261212T200000\r\n")
     );
     assert!(res.body.contains("\r\nDTSTAMP:20261128T120500Z\r\n"));
-    assert_eq!(
-        res.header("last-modified").as_deref(),
-        Some("Sat, 28 Nov 2026 12:00:00 GMT"),
-        "never later than now"
-    );
+    // Stamped five minutes ahead of the clock, it counts as changed now, never later;
+    // and a change this recent has no Last-Modified yet.
+    assert_eq!(res.header("last-modified"), None);
 
     // A new description is a change calendars must take too: SEQUENCE 2. Saving the
     // same again changes nothing.

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub now: DateTime<Utc>,
     /// The database's folder, shared by the servers started on it.
     dir: std::sync::Arc<tempfile::TempDir>,
+    /// The app's clock: a test that spawned it with `Clock::manual` moves it with `set`.
+    pub clock: Clock,
 }
 
 pub struct Response {
@@ -158,6 +160,7 @@ async fn start_app(
     config.pool_size = 4;
     config.public_url = "https://calendar.example.org".to_owned();
     configure(&mut config);
+    let clock = config.clock.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
@@ -183,6 +186,7 @@ async fn start_app(
         client: awc::Client::default(),
         now,
         dir,
+        clock,
     }
 }
 

@@ -4,12 +4,15 @@
 //! cost next to nothing. Each built feed is kept in memory with the data revision it was
 //! built from (see the `data_revision` migration) and the day it was built on (the window
 //! moves at midnight UTC). A poll reads that revision, one primary-key row, and answers
-//! `304` or the kept bytes; only a change rebuilds the feed. The ETag is a hash of the
-//! bytes, so a change elsewhere in the network leaves this feed's ETag as it was.
+//! `304` or the kept bytes; only a change rebuilds the feed, one build at a time however
+//! many writes come (see `cache.rs`). The ETag is a hash of the bytes, so a change
+//! elsewhere in the network leaves this feed's ETag as it was. `Last-Modified` and
+//! `If-Modified-Since` are held against the full-precision time of the last change (see
+//! [`last_modified`]).
 
 mod cache;
 
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
@@ -19,8 +22,9 @@ use actix_web::http::header::{
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
+use diesel::{Connection, SqliteConnection};
 
+use crate::db;
 use crate::db::models::{City, Event, EventQuery, EventWithCity, FeedEvents, data_revision};
 use crate::domain::{CreativeField, Slug};
 use crate::error::{AppError, OrWhenMissing};
@@ -33,8 +37,8 @@ use crate::web::pages::thousands;
 use crate::web::params::{EventFilter, EventsParams, short};
 
 use crate::web::urlencoded::Query;
-use cache::BuiltFeed;
 pub use cache::FeedCache;
+use cache::{Built, BuiltFeed, Got, Wanted};
 
 /// How long shared caches may serve a feed without asking again. Short next to the
 /// refresh interval clients are told, so that a cancellation travels within the hour.
@@ -157,27 +161,11 @@ fn unknown_city(slug: &str) -> AppError {
 }
 
 async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) -> FeedResult {
-    let now = state.clock.now();
-    let day = now.date_naive();
-    let key = spec.key();
-    let revision = state.db(|conn| Ok(data_revision(conn)?)).await?;
-    let tick = state.feeds_tick();
-    let cached = state.feeds.get(&key, revision, day, tick);
-    let gzip = accepts_gzip(req);
-    let feed = match cached {
-        Some(feed) if is_not_modified(req, &feed, gzip) || !feed.body.is_empty() => feed,
-        _ => {
-            let request = BuildRequest {
-                spec,
-                key,
-                revision,
-                now,
-            };
-            build(state.clone(), request).await?
-        }
-    };
-    let not_modified = is_not_modified(req, &feed, gzip);
-    let (etag, body, encoding) = match (&feed.gzip, gzip) {
+    let conditions = Conditions::of(req);
+    let feed = feed(&state, spec, &conditions).await?;
+    let now = SystemTime::from(state.clock.now());
+    let not_modified = conditions.not_modified(&feed, now);
+    let (etag, body, encoding) = match (&feed.gzip, conditions.gzip) {
         (Some(zipped), true) => (&zipped.etag, &zipped.body, Some("gzip")),
         _ => (&feed.etag, &feed.body, None),
     };
@@ -189,11 +177,13 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
     response
         .insert_header(header::ETag(etag.clone()))
         .insert_header((header::VARY, "Accept-Encoding"))
-        .insert_header(header::LastModified(HttpDate::from(feed.last_modified)))
         .insert_header(CacheControl(vec![
             CacheDirective::Public,
             CacheDirective::MaxAge(MAX_AGE),
         ]));
+    if let Some(at) = last_modified(feed.changed, now) {
+        response.insert_header(header::LastModified(HttpDate::from(at)));
+    }
     if let Some(name) = &feed.filename {
         response.insert_header(ContentDisposition {
             disposition: DispositionType::Attachment,
@@ -209,6 +199,73 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
     Ok(response
         .content_type("text/calendar; charset=utf-8")
         .body(body.clone()))
+}
+
+/// The feed a request gets: the one kept for the current data, or while a build runs the
+/// version before it if young, or the one built for it (see `cache.rs`).
+async fn feed(
+    state: &web::Data<AppState>,
+    spec: FeedSpec,
+    conditions: &Conditions,
+) -> Result<BuiltFeed, AppError> {
+    let now = SystemTime::from(state.clock.now());
+    let conditions = conditions.clone();
+    // A feed kept without its body (larger than the whole cache) answers only a 304.
+    let usable =
+        move |feed: &BuiltFeed| !feed.body.is_empty() || conditions.not_modified(feed, now);
+    let got = fetch(state, spec.clone(), usable).await?;
+    if got.build_again {
+        actix_web::rt::spawn(build_behind(state.clone(), spec));
+    }
+    Ok(got.feed)
+}
+
+/// Builds `spec` again in the background, for as long as requests keep asking for newer
+/// data than the last build read: one build after another, never one per write.
+async fn build_behind(state: web::Data<AppState>, spec: FeedSpec) {
+    loop {
+        match fetch(&state, spec.clone(), |_| true).await {
+            Ok(got) if got.build_again => {}
+            Ok(_) => return,
+            Err(e) => {
+                e.log();
+                return;
+            }
+        }
+    }
+}
+
+/// Reads the data revision (one primary-key row) and gets the feed from the cache for
+/// it, building it on the blocking pool if need be.
+async fn fetch(
+    state: &web::Data<AppState>,
+    spec: FeedSpec,
+    usable: impl Fn(&BuiltFeed) -> bool + Send + 'static,
+) -> Result<Got, AppError> {
+    let revision = state.db(|conn| Ok(data_revision(conn)?)).await?;
+    let wanted = Wanted {
+        revision,
+        day: state.clock.now().date_naive(),
+    };
+    let key = spec.key();
+    if let Some(feed) = state.feeds.find(&key, wanted, Instant::now(), &usable) {
+        return Ok(Got {
+            feed,
+            build_again: false,
+        });
+    }
+    // Building, and waiting for a build, both run on the blocking pool: the network feed
+    // of a large database takes a second or more, which must not stall an async worker.
+    // A waiting request holds no database connection.
+    let state = state.clone();
+    web::block(move || {
+        state
+            .feeds
+            .get_or_build(&key, wanted, Instant::now(), usable, || {
+                build_feed(&state, &spec)
+            })
+    })
+    .await?
 }
 
 /// Whether the client takes gzip (`Accept-Encoding: gzip`, `x-gzip` or `*`, with a
@@ -231,28 +288,97 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
     })
 }
 
-/// RFC 9110 13.1: `If-None-Match` (weak comparison) decides when present; otherwise
-/// `If-Modified-Since`, to the second.
-/// The ETag compared is that of the representation the request gets.
-fn is_not_modified(req: &HttpRequest, feed: &BuiltFeed, gzip: bool) -> bool {
-    let etag = match (&feed.gzip, gzip) {
-        (Some(zipped), true) => &zipped.etag,
-        _ => &feed.etag,
-    };
-    if req.headers().contains_key(header::IF_NONE_MATCH) {
-        return match header::Header::parse(req) {
-            Ok(IfNoneMatch::Any) => true,
-            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(etag)),
-            Err(_) => false,
+/// What a request's validators ask, read once, so that they can be held against whichever
+/// version of the feed it gets: the kept one, the one before it, or one built for it.
+#[derive(Debug, Clone)]
+struct Conditions {
+    precondition: Precondition,
+    gzip: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Precondition {
+    None,
+    /// RFC 9110 13.1: `If-None-Match` decides when present, with weak comparison; one
+    /// that does not parse matches nothing.
+    IfNoneMatch(Option<IfNoneMatch>),
+    IfModifiedSince(SystemTime),
+}
+
+impl Conditions {
+    fn of(req: &HttpRequest) -> Conditions {
+        let precondition = if req.headers().contains_key(header::IF_NONE_MATCH) {
+            Precondition::IfNoneMatch(header::Header::parse(req).ok())
+        } else {
+            match <IfModifiedSince as header::Header>::parse(req) {
+                Ok(IfModifiedSince(since)) => Precondition::IfModifiedSince(since.into()),
+                Err(_) => Precondition::None,
+            }
         };
-    }
-    match <IfModifiedSince as header::Header>::parse(req) {
-        Ok(IfModifiedSince(since)) => {
-            let since = SystemTime::from(since);
-            feed.last_modified <= since
+        Conditions {
+            precondition,
+            gzip: accepts_gzip(req),
         }
-        Err(_) => false,
     }
+
+    /// Whether `feed` is what the client holds, at `now`. The ETag compared is that of
+    /// the representation the request gets.
+    fn not_modified(&self, feed: &BuiltFeed, now: SystemTime) -> bool {
+        let etag = match (&feed.gzip, self.gzip) {
+            (Some(zipped), true) => &zipped.etag,
+            _ => &feed.etag,
+        };
+        match &self.precondition {
+            Precondition::None | Precondition::IfNoneMatch(None) => false,
+            Precondition::IfNoneMatch(Some(IfNoneMatch::Any)) => true,
+            Precondition::IfNoneMatch(Some(IfNoneMatch::Items(tags))) => {
+                tags.iter().any(|t| t.weak_eq(etag))
+            }
+            Precondition::IfModifiedSince(since) => unchanged_since(feed.changed, *since, now),
+        }
+    }
+}
+
+/// How long after a change's second a `Last-Modified` waits: the longest a write can take
+/// from stamping `updated_at` to its commit (it stamps, then may wait for a pooled
+/// connection and for SQLite's write lock, or fail), and a second more. A response made
+/// before a write commits shows the data before it; if it carried a `Last-Modified` at
+/// or after the write's stamp, that date would later pass for "not modified since".
+const LAST_MODIFIED_SETTLES: Duration = db::CONNECTION_TIMEOUT
+    .saturating_add(db::BUSY_TIMEOUT)
+    .saturating_add(Duration::from_secs(1));
+
+/// The `Last-Modified` to send at `now` for data last changed at `changed` (full
+/// precision), if any.
+///
+/// An HTTP date has whole seconds. Rounded down, as it once was, a change, a poll and a
+/// second change in the same second gave the second version the date the client already
+/// held, and `If-Modified-Since` kept it on the first (issue 9, point 3). So the date is
+/// the first whole second not before the change, and [`unchanged_since`] compares the
+/// full-precision time. That date is sent only once no write stamped before it can still
+/// be committing ([`LAST_MODIFIED_SETTLES`]): until then there is none, and a client that
+/// revalidates only by date asks unconditionally, which is always right. RFC 9110 8.8.2.2
+/// treats a date within a second of the response as weak anyway; this also keeps it
+/// never later than now (8.8.2.1). Nothing here is kept per client or per server, so
+/// several app servers answer alike.
+fn last_modified(changed: SystemTime, now: SystemTime) -> Option<SystemTime> {
+    let at = whole_second_not_before(changed);
+    (at + LAST_MODIFIED_SETTLES <= now).then_some(at)
+}
+
+/// `If-Modified-Since`: true only when nothing changed after `since`, to the full precision
+/// of the stored times, so a change in the very second the client names is modified. That
+/// is `Last-Modified <= since` for the date [`last_modified`] sends, and it also holds for
+/// clients that send the `Date` of their last response instead. A date later than now is
+/// ignored, as RFC 2616 (14.25) had it: changes may still come before it.
+fn unchanged_since(changed: SystemTime, since: SystemTime, now: SystemTime) -> bool {
+    since <= now && changed <= since
+}
+
+fn whole_second_not_before(t: SystemTime) -> SystemTime {
+    let since_epoch = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
 /// What a feed is made of, read in one go.
@@ -264,60 +390,31 @@ struct FeedData {
     filename: Option<String>,
 }
 
-/// One feed to build: which, for which data revision, at what moment.
-struct BuildRequest {
-    spec: FeedSpec,
-    key: String,
-    revision: i64,
-    now: DateTime<Utc>,
-}
-
-/// Builds a feed and keeps it. Requests that miss the cache at the same moment (every
-/// subscriber after a restart) wait for one build instead of each making their own.
-async fn build(state: web::Data<AppState>, request: BuildRequest) -> Result<BuiltFeed, AppError> {
-    // Reading and writing both run on the blocking pool: the network feed of a large
-    // database takes a second or more, which must not stall an async worker. The lock is
-    // taken before a connection, so that waiting requests hold none.
-    web::block(move || {
-        let lock = state.feeds.build_lock(&request.key);
-        let built = match lock.lock() {
-            Ok(_building) => build_once(&state, &request),
-            Err(_) => Err(anyhow::anyhow!("a feed build panicked").into()),
-        };
-        state.feeds.release_build_lock(&request.key, &lock);
-        built
-    })
-    .await?
-}
-
-/// The feed, from the cache if another request built it while this one waited.
-fn build_once(state: &AppState, request: &BuildRequest) -> Result<BuiltFeed, AppError> {
-    let BuildRequest {
-        spec,
-        key,
-        revision,
-        now,
-    } = request;
-    let day = now.date_naive();
-    let tick = state.feeds_tick();
-    if let Some(feed) = state.feeds.get(key, *revision, day, tick)
-        && !feed.body.is_empty()
-    {
-        return Ok(feed);
-    }
-    let mut conn = state.pool.get()?;
+/// Builds feed `spec` from the data as it is now. The revision and the rows are read in one
+/// transaction, so they are of the same moment: a write made meanwhile is in neither
+/// (in WAL mode a reader does not hold up writers).
+fn build_feed(state: &AppState, spec: &FeedSpec) -> Result<Built, AppError> {
+    let now = state.clock.now();
     let public_url = state.public_url.as_str();
-    let data = load(&mut conn, spec, *now, public_url, state.feed_max_events)?;
+    let mut conn = state.pool.get()?;
+    let (revision, data) = conn.transaction(|conn| {
+        let revision = data_revision(conn)?;
+        let data = load(conn, spec, now, public_url, state.feed_max_events)?;
+        Ok::<_, AppError>((revision, data))
+    })?;
+    // Every write it holds was committed, and so stamped, before this.
+    let read_at = state.clock.now();
+    drop(conn);
     let body = ical::render(&data.info, &Site { public_url }, &data.events.events);
-    let last_modified = data
+    let changed = data
         .changed
-        .map(|t| t.min(*now))
+        .map(|t| t.min(read_at))
         .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
-    let feed = BuiltFeed::new(body, last_modified, data.filename);
-    state
-        .feeds
-        .put(key.clone(), *revision, day, feed.clone(), tick);
-    Ok(feed)
+    Ok(Built {
+        revision,
+        day: now.date_naive(),
+        feed: BuiltFeed::new(body, changed, data.filename),
+    })
 }
 
 fn load(
@@ -472,6 +569,41 @@ fn download_name(title: &str, id: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(text: &str) -> SystemTime {
+        SystemTime::from(text.parse::<DateTime<Utc>>().unwrap())
+    }
+
+    #[test]
+    fn last_modified_is_the_first_whole_second_not_before_the_change_once_it_settled() {
+        let changed = at("2026-11-28T12:00:00.700Z");
+        assert_eq!(last_modified(changed, at("2026-11-28T12:00:00.900Z")), None);
+        assert_eq!(last_modified(changed, at("2026-11-28T12:00:16.999Z")), None);
+        assert_eq!(
+            last_modified(changed, at("2026-11-28T12:00:17Z")),
+            Some(at("2026-11-28T12:00:01Z"))
+        );
+        // A change on a whole second is its own date.
+        assert_eq!(
+            last_modified(at("2026-11-20T08:30:00Z"), at("2026-11-28T12:00:00Z")),
+            Some(at("2026-11-20T08:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn if_modified_since_is_held_against_the_full_precision_change() {
+        let now = at("2026-11-28T12:00:30Z");
+        let changed = at("2026-11-28T12:00:00.700Z");
+        // A date in the second of the change: it may have come after the client's copy.
+        assert!(!unchanged_since(changed, at("2026-11-28T12:00:00Z"), now));
+        // The date sent for it.
+        assert!(unchanged_since(changed, at("2026-11-28T12:00:01Z"), now));
+        assert!(!unchanged_since(changed, at("2026-11-27T12:00:00Z"), now));
+        // Later than now: ignored.
+        assert!(!unchanged_since(changed, at("2026-11-28T12:01:00Z"), now));
+        let whole = at("2026-11-28T12:00:00Z");
+        assert!(unchanged_since(whole, whole, now));
+    }
 
     #[test]
     fn gzip_is_negotiated_by_accept_encoding() {
