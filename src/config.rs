@@ -55,6 +55,27 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage personal API tokens.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Make a personal API token for an existing account and print it on standard
+    /// output, alone (so that a script can capture it); it is not shown again.
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The email address of the account the token acts for.
+        #[arg(long)]
+        email: String,
+        /// What the token is for ("Festival website"), shown on the account page.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,10 @@ pub enum AppError {
     /// page), or a form without a valid CSRF token.
     #[error("{0}")]
     Forbidden(String),
+    /// An API request without a valid personal token (missing, malformed, revoked): 401
+    /// with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
     /// A page for signed-in people, asked for by someone who is not: they are sent to
     /// the sign-in page, which brings them back to `next` afterwards.
     #[error("sign in first")]
@@ -79,6 +83,7 @@ impl AppError {
                 format!("The parameter “{param}” is wrong: {message}.")
             }
             AppError::Forbidden(why)
+            | AppError::Unauthorized(why)
             | AppError::Conflict(why)
             | AppError::UnsupportedMediaType(why) => why.clone(),
             AppError::LoginRequired { .. } => "Please sign in to continue.".to_owned(),
@@ -88,6 +93,23 @@ impl AppError {
             AppError::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".to_owned()
             }
+        }
+    }
+
+    /// The headers a status needs in any format: `Allow` on a 405, `WWW-Authenticate` on
+    /// a 401 (RFC 9110 15.5.2, 15.5.6).
+    pub(crate) fn headers_into(&self, response: &mut actix_web::HttpResponseBuilder) {
+        match self {
+            AppError::MethodNotAllowed(allow) => {
+                response.insert_header((actix_web::http::header::ALLOW, *allow));
+            }
+            AppError::Unauthorized(_) => {
+                response.insert_header((
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"creative-calendar\"",
+                ));
+            }
+            _ => {}
         }
     }
 
@@ -170,6 +192,7 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -198,6 +221,7 @@ impl ResponseError for AppError {
                 AppError::MethodNotAllowed(_) => "Method not allowed",
                 AppError::BadRequest { .. } => "That request could not be understood",
                 AppError::Forbidden(_) => "Not allowed",
+                AppError::Unauthorized(_) => "A token is needed",
                 AppError::LoginRequired { .. } => "Please sign in",
                 AppError::Conflict(_) => "That cannot be done",
                 AppError::PayloadTooLarge => "Too much text",
@@ -207,9 +231,7 @@ impl ResponseError for AppError {
             message: self.public_message(),
         };
         let mut response = HttpResponse::build(status);
-        if let AppError::MethodNotAllowed(allow) = self {
-            response.insert_header((actix_web::http::header::ALLOW, *allow));
-        }
+        self.headers_into(&mut response);
         match page.render() {
             Ok(html) => response.content_type(ContentType::html()).body(html),
             Err(_) => response
@@ -235,7 +257,9 @@ impl ResponseError for ApiError {
             AppError::BadRequest { param, .. } => Some(param.as_str()),
             _ => None,
         };
-        HttpResponse::build(self.status_code()).json(serde_json::json!({
+        let mut response = HttpResponse::build(self.status_code());
+        self.0.headers_into(&mut response);
+        response.json(serde_json::json!({
             "error": {
                 "status": self.status_code().as_u16(),
                 "parameter": parameter,

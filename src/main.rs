@@ -1,6 +1,6 @@
 use anyhow::Context;
 use clap::Parser;
-use creative_calendar::config::{AdminCommand, CitiesCommand, Cli, Command, Config};
+use creative_calendar::config::{AdminCommand, CitiesCommand, Cli, Command, Config, TokensCommand};
 use creative_calendar::startup::Application;
 use creative_calendar::{cities_import, db, demo};
 use tracing_subscriber::EnvFilter;
@@ -70,6 +70,22 @@ fn main() -> anyhow::Result<()> {
                 chrono::Utc::now(),
             )?;
             println!("{report}");
+            Ok(())
+        }
+        Some(Command::Tokens {
+            command: TokensCommand::Create { db, email, name },
+        }) => {
+            let pool = db::connect(&db.database, 2)?;
+            let mut conn = pool.get().context("getting a database connection")?;
+            let minted = creative_calendar::auth::token::create_for_email(
+                &mut conn,
+                &email,
+                &name,
+                chrono::Utc::now(),
+            )?;
+            // The token alone on standard output; what it is goes to the log.
+            tracing::info!(id = minted.token.id, name = %minted.token.name, "made an API token");
+            println!("{}", minted.secret);
             Ok(())
         }
     }

@@ -5,6 +5,7 @@ pub mod password;
 pub mod secret;
 pub mod session;
 pub mod throttle;
+pub mod token;
 
 pub use password::{hash_password, verify_nothing, verify_password};
 pub use secret::SecretKey;

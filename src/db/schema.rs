@@ -15,6 +15,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> Integer,
+        account_id -> Integer,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     cities (id) {
         id -> Integer,
         slug -> Text,
@@ -154,6 +167,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(event_reviews -> events (event_id));
 diesel::joinable!(events -> cities (city_id));
 diesel::joinable!(moderation_log -> cities (city_id));
@@ -164,6 +178,7 @@ diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    api_tokens,
     cities,
     data_revision,
     event_reviews,

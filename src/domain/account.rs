@@ -77,6 +77,23 @@ impl DisplayName {
     }
 }
 
+/// What an organiser calls an API token ("Festival website", "Ticketing sync"), so
+/// that they know which system to update when they revoke it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(value: &str) -> Result<TokenName, TextError> {
+        required_line(value, "the token's name", Self::MAX_CHARS).map(TokenName)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The organisation an organiser speaks for ("Festival office of Braga"); may be empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation(String);

@@ -27,7 +27,9 @@ pub(crate) mod testing {
     }
 }
 
-pub use account::{DisplayName, Email, EmailError, Organisation, Password, PasswordError};
+pub use account::{
+    DisplayName, Email, EmailError, Organisation, Password, PasswordError, TokenName,
+};
 pub use city::{CountryCode, TimeZoneName};
 pub use event::EventDraft;
 pub use event_form::{EventForm, FieldErrors, FormCity};

@@ -186,6 +186,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             account::update_profile,
         ))
         .service(action("/account/password", account::change_password))
+        .service(form(
+            "/account/tokens",
+            pages::tokens::list_tokens,
+            pages::tokens::create_token,
+        ))
+        .service(action(
+            "/account/tokens/{id}/revoke",
+            pages::tokens::revoke_token,
+        ))
         .service(readable("/healthz", pages::health::healthz))
         .service(readable("/calendar.ics", feeds::network_calendar))
         .service(readable("/cities", pages::cities::list_cities))

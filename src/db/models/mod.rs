@@ -1,6 +1,7 @@
 //! Rows, inserts and the queries that belong to them.
 
 mod account;
+mod api_token;
 mod city;
 mod event;
 mod moderation;
@@ -10,6 +11,7 @@ pub use account::{
     Account, Admission, LoginCheck, LoginFailure, ModeratorRole, NewAccount, Roles, Session,
     SignUp, ThrottleLimits, is_unique_violation,
 };
+pub use api_token::{ApiToken, MAX_TOKENS_PER_ACCOUNT, NewTokenError};
 pub use city::{City, CityFilter, Country, NewCity};
 pub use event::{
     COUNT_CAP, Event, EventChangeError, EventPage, EventQuery, EventWithCity, FeedEvents, NewEvent,

@@ -10,6 +10,7 @@ pub mod health;
 pub mod home;
 pub mod moderation;
 pub mod submissions;
+pub mod tokens;
 
 use actix_web::web::Html;
 use askama::Template;
