@@ -369,11 +369,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shipped_file_has_392_cities_in_8_fields() {
+    fn the_shipped_file_has_406_cities_in_8_fields() {
         let records = parse_csv(NETWORK_CSV).unwrap();
-        assert_eq!(records.len(), 392);
-        let fields: HashSet<_> = records.iter().map(|r| r.field).collect();
-        assert_eq!(fields.len(), 8);
+        assert_eq!(records.len(), 406);
+        // The counts of shared/data/README.md, which says where they come from.
+        let per_field = |field: CreativeField| records.iter().filter(|r| r.field == field).count();
+        let counts: Vec<_> = CreativeField::ALL
+            .iter()
+            .map(|&f| (f.label(), per_field(f)))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("Crafts and Folk Art", 78),
+                ("Design", 53),
+                ("Film", 30),
+                ("Gastronomy", 66),
+                ("Literature", 63),
+                ("Media Arts", 27),
+                ("Music", 84),
+                ("Architecture", 5),
+            ]
+        );
+        assert_eq!(records.iter().filter(|r| r.year == 2025).count(), 56);
     }
 
     #[test]

@@ -12,8 +12,8 @@ async fn the_cities_page_lists_every_member_city() {
     let res = app.get("/cities").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.text("h1"), "Creative Cities");
-    assert_eq!(res.texts(".city-card").len(), 392);
-    assert_eq!(res.text("p.result-count"), "392 cities");
+    assert_eq!(res.texts(".city-card").len(), 406);
+    assert_eq!(res.text("p.result-count"), "406 cities");
     let krakow = res
         .texts(".city-card")
         .into_iter()

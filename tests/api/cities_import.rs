@@ -18,14 +18,14 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 #[test]
-fn the_first_start_loads_392_cities_and_later_starts_add_none() {
+fn the_first_start_loads_406_cities_and_later_starts_add_none() {
     let (_dir, pool) = fresh_db();
     let mut conn = pool.get().unwrap();
     let report = cities_import::seed_if_empty(&mut conn).unwrap().unwrap();
-    assert_eq!(report.added, 392);
-    assert_eq!(City::count(&mut conn).unwrap(), 392);
+    assert_eq!(report.added, 406);
+    assert_eq!(City::count(&mut conn).unwrap(), 406);
     assert!(cities_import::seed_if_empty(&mut conn).unwrap().is_none());
-    assert_eq!(City::count(&mut conn).unwrap(), 392);
+    assert_eq!(City::count(&mut conn).unwrap(), 406);
 }
 
 #[test]
@@ -58,9 +58,9 @@ fn importing_the_same_file_again_adds_no_duplicates() {
     let report = cities_import::import_csv(&mut conn, NETWORK_CSV, now()).unwrap();
     assert_eq!(
         (report.added, report.updated, report.unchanged),
-        (0, 0, 392)
+        (0, 0, 406)
     );
-    assert_eq!(City::count(&mut conn).unwrap(), 392);
+    assert_eq!(City::count(&mut conn).unwrap(), 406);
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn a_malformed_row_is_reported_by_line_and_nothing_is_written() {
     assert!(message.contains("Mars/Olympus_Mons"), "{message}");
     assert_eq!(
         City::count(&mut conn).unwrap(),
-        392,
+        406,
         "the good row was not written either"
     );
     assert!(City::find_by_slug(&mut conn, "newtown").is_err());
