@@ -139,6 +139,11 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Conf
     start_app(dir, now, configure).await
 }
 
+/// The app on a database that the test prepared beforehand, as `dir/test.db`.
+pub async fn spawn_app_on(dir: tempfile::TempDir) -> TestApp {
+    start_app(std::sync::Arc::new(dir), test_now(), |_| {}).await
+}
+
 impl TestApp {
     /// Another server on this app's database file, as after a restart, or as a second
     /// server behind the same proxy; `configure` changes its configuration.
