@@ -25,7 +25,7 @@ fn database(events: usize) -> DbPool {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-feeds-{events}.db"));
     let pool = db::connect(&path, 2).expect("the database opens");
     let mut conn = pool.get().expect("a connection");
-    cities_import::seed_if_empty(&mut conn).expect("cities");
+    cities_import::add_shipped_cities(&mut conn, now()).expect("cities");
     demo::generate(&mut conn, events, Some(1), now(), false).expect("demo events");
     db::optimize(&mut conn).expect("optimize");
     pool

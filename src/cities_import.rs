@@ -1,19 +1,23 @@
 //! Loading the network's cities from CSV (`name,country,country_code,field,year,
 //! latitude,longitude,timezone`). Every row is checked before anything is written,
 //! and the whole file goes in one transaction: a bad row leaves the table as it was.
+//!
+//! Two doors, one set of slug rules: [`import_csv`] (`cities import FILE`) adds and
+//! updates an admin's file; [`add_shipped_cities`] (every start) adds the rows of the
+//! shipped list that the database has never had, and changes no city.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::models::{City, NewCity};
+use crate::db::models::{City, NewCity, ShippedCity};
 use crate::db::schema::cities;
 use crate::domain::{CountryCode, CreativeField, Slug, TimeZoneName};
 
-/// The cities shipped with the binary, loaded on first start.
+/// The cities shipped with the binary; every start adds those the database never had.
 pub const NETWORK_CSV: &str = include_str!("../data/creative_cities.csv");
 
 /// The header every import file must start with.
@@ -30,6 +34,14 @@ const HEADER: [&str; 8] = [
 
 /// The network was founded in 2004; no designation is older.
 const FIRST_DESIGNATION_YEAR: i32 = 2004;
+
+/// How a city is known in import files and in the shipped list: its name, whatever its
+/// case, and its country code. A name alone is not enough (two Granadas).
+type Identity = (String, String);
+
+fn identity(name: &str, country_code: &str) -> Identity {
+    (name.to_lowercase(), country_code.to_owned())
+}
 
 /// One checked row of the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +62,12 @@ pub struct CityRecord {
 pub struct RowError {
     pub line: u64,
     pub message: String,
+}
+
+impl CityRecord {
+    fn identity(&self) -> Identity {
+        identity(&self.name, self.country_code.as_str())
+    }
 }
 
 impl fmt::Display for RowError {
@@ -137,7 +155,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<CityRecord>, ImportError> {
         match parse_row(&row) {
             Ok(fields) => {
                 let record = CityRecord { line, ..fields };
-                if seen.insert((record.name.to_lowercase(), record.country_code)) {
+                if seen.insert(record.identity()) {
                     records.push(record);
                 } else {
                     errors.push(RowError {
@@ -236,89 +254,132 @@ pub fn import_records(
     now: DateTime<Utc>,
 ) -> anyhow::Result<ImportReport> {
     conn.immediate_transaction(|conn| {
-        let existing = City::identities(conn)?;
-        let mut by_identity: HashMap<(String, String), i32> = HashMap::new();
-        let mut taken: HashSet<String> = HashSet::new();
-        // How many distinct cities share each name-slug, across the file and the table.
-        let mut sharing: HashMap<String, HashSet<(String, String)>> = HashMap::new();
-        for (id, slug, name, code) in existing {
-            let key = (name.to_lowercase(), code);
-            if let Ok(base) = Slug::from_name(&name) {
-                sharing
-                    .entry(base.as_str().to_owned())
-                    .or_default()
-                    .insert(key.clone());
-            }
-            by_identity.insert(key, id);
-            taken.insert(slug);
-        }
-        for r in records {
-            if let Ok(base) = Slug::from_name(&r.name) {
-                sharing
-                    .entry(base.as_str().to_owned())
-                    .or_default()
-                    .insert((r.name.to_lowercase(), r.country_code.as_str().to_owned()));
-            }
-        }
-
+        let mut known = KnownCities::load(conn, records)?;
         let mut report = ImportReport::default();
         let now = now.naive_utc();
         for r in records {
-            let key = (r.name.to_lowercase(), r.country_code.as_str().to_owned());
-            if let Some(&id) = by_identity.get(&key) {
-                let changed = diesel::update(cities::table.find(id))
-                    .filter(
-                        cities::name
-                            .ne(&r.name)
-                            .or(cities::country.ne(&r.country))
-                            .or(cities::field.ne(r.field.slug()))
-                            .or(cities::designation_year.ne(r.year))
-                            .or(cities::latitude.ne(r.latitude))
-                            .or(cities::longitude.ne(r.longitude))
-                            .or(cities::timezone.ne(r.timezone.name())),
-                    )
-                    .set((
-                        cities::name.eq(&r.name),
-                        cities::country.eq(&r.country),
-                        cities::field.eq(r.field.slug()),
-                        cities::designation_year.eq(r.year),
-                        cities::latitude.eq(r.latitude),
-                        cities::longitude.eq(r.longitude),
-                        cities::timezone.eq(r.timezone.name()),
-                        cities::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                if changed > 0 {
-                    report.updated += 1;
-                } else {
-                    report.unchanged += 1;
+            match known.id_of(r) {
+                Some(id) if update_city(conn, id, r, now)? => report.updated += 1,
+                Some(_) => report.unchanged += 1,
+                None => {
+                    known.add(conn, r, now)?;
+                    report.added += 1;
                 }
-                continue;
             }
-            let slug = choose_slug(r, &sharing, &taken).with_context(|| {
-                format!("line {}: no slug can be made from {:?}", r.line, r.name)
-            })?;
-            taken.insert(slug.clone());
-            diesel::insert_into(cities::table)
-                .values(NewCity {
-                    slug,
-                    name: r.name.clone(),
-                    country: r.country.clone(),
-                    country_code: r.country_code.as_str().to_owned(),
-                    field: r.field.slug().to_owned(),
-                    designation_year: r.year,
-                    latitude: r.latitude,
-                    longitude: r.longitude,
-                    timezone: r.timezone.name().to_owned(),
-                    description: None,
-                    created_at: now,
-                    updated_at: now,
-                })
-                .execute(conn)?;
-            report.added += 1;
         }
         Ok(report)
     })
+}
+
+/// Writes `record` over city `id`; false when it already said the same.
+fn update_city(
+    conn: &mut SqliteConnection,
+    id: i32,
+    r: &CityRecord,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(cities::table.find(id))
+        .filter(
+            cities::name
+                .ne(&r.name)
+                .or(cities::country.ne(&r.country))
+                .or(cities::field.ne(r.field.slug()))
+                .or(cities::designation_year.ne(r.year))
+                .or(cities::latitude.ne(r.latitude))
+                .or(cities::longitude.ne(r.longitude))
+                .or(cities::timezone.ne(r.timezone.name())),
+        )
+        .set((
+            cities::name.eq(&r.name),
+            cities::country.eq(&r.country),
+            cities::field.eq(r.field.slug()),
+            cities::designation_year.eq(r.year),
+            cities::latitude.eq(r.latitude),
+            cities::longitude.eq(r.longitude),
+            cities::timezone.eq(r.timezone.name()),
+            cities::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// The cities of the table, as the slug rules need them, kept up to date as cities are
+/// added within one transaction.
+struct KnownCities {
+    ids: HashMap<Identity, i32>,
+    taken: HashSet<String>,
+    /// The distinct cities, in the table or about to be added, that share each name-slug:
+    /// where there are two, a new one gets the country code.
+    sharing: HashMap<String, HashSet<Identity>>,
+}
+
+impl KnownCities {
+    /// The table's cities, with `incoming`, the records that may be added, counted
+    /// among those that share a name.
+    fn load<'a>(
+        conn: &mut SqliteConnection,
+        incoming: impl IntoIterator<Item = &'a CityRecord>,
+    ) -> QueryResult<Self> {
+        let mut known = KnownCities {
+            ids: HashMap::new(),
+            taken: HashSet::new(),
+            sharing: HashMap::new(),
+        };
+        for (id, slug, name, code) in City::identities(conn)? {
+            let key = identity(&name, &code);
+            known.share(&name, key.clone());
+            known.ids.insert(key, id);
+            known.taken.insert(slug);
+        }
+        for r in incoming {
+            known.share(&r.name, r.identity());
+        }
+        Ok(known)
+    }
+
+    fn share(&mut self, name: &str, key: Identity) {
+        if let Ok(base) = Slug::from_name(name) {
+            self.sharing
+                .entry(base.as_str().to_owned())
+                .or_default()
+                .insert(key);
+        }
+    }
+
+    fn id_of(&self, record: &CityRecord) -> Option<i32> {
+        self.ids.get(&record.identity()).copied()
+    }
+
+    /// Inserts `r` as a new city, with a slug no other city has.
+    fn add(
+        &mut self,
+        conn: &mut SqliteConnection,
+        r: &CityRecord,
+        now: NaiveDateTime,
+    ) -> anyhow::Result<()> {
+        let slug = choose_slug(r, &self.sharing, &self.taken)
+            .with_context(|| format!("line {}: no slug can be made from {:?}", r.line, r.name))?;
+        self.taken.insert(slug.clone());
+        let id = diesel::insert_into(cities::table)
+            .values(NewCity {
+                slug,
+                name: r.name.clone(),
+                country: r.country.clone(),
+                country_code: r.country_code.as_str().to_owned(),
+                field: r.field.slug().to_owned(),
+                designation_year: r.year,
+                latitude: r.latitude,
+                longitude: r.longitude,
+                timezone: r.timezone.name().to_owned(),
+                description: None,
+                created_at: now,
+                updated_at: now,
+            })
+            .returning(cities::id)
+            .get_result(conn)?;
+        self.ids.insert(r.identity(), id);
+        Ok(())
+    }
 }
 
 fn choose_slug(
@@ -353,15 +414,98 @@ pub fn import_csv(
     import_records(conn, &records, now)
 }
 
-/// Loads the network's cities when the table is empty; later starts change nothing.
-pub fn seed_if_empty(conn: &mut SqliteConnection) -> anyhow::Result<Option<ImportReport>> {
-    if City::count(conn)? > 0 {
-        return Ok(None);
+/// What a start did with the shipped list: the cities it added, and the rows it had
+/// never applied that found their city already there (an admin had imported it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShippedReport {
+    pub added: usize,
+    pub already_present: usize,
+}
+
+impl fmt::Display for ShippedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "added {} cities from the shipped list", self.added)?;
+        if self.already_present > 0 {
+            write!(
+                f,
+                "; {} more of its cities were in the database already",
+                self.already_present
+            )?;
+        }
+        Ok(())
     }
-    let report =
-        import_csv(conn, NETWORK_CSV, Utc::now()).context("loading the network's cities")?;
-    tracing::info!(%report, "loaded the network's cities");
-    Ok(Some(report))
+}
+
+/// Adds the cities of the shipped list that this database has never had, and changes
+/// no city that it has: run at every start, so that an installation gains the cities of
+/// a new release without a step by hand, and keeps what its admins did to the others.
+///
+/// "Never had" is kept in `shipped_cities`, not read off `cities`: a shipped city that an
+/// admin renamed or deleted is not in `cities` under its shipped name any more, and must
+/// not come back as a duplicate. A row that finds its city already there (imported by an
+/// admin before the release shipped it) is recorded and leaves the city as it is.
+///
+/// One immediate transaction, so that servers starting at once on one database take
+/// turns: the second sees what the first recorded and adds nothing.
+pub fn add_shipped_cities(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ShippedReport> {
+    add_unapplied(conn, NETWORK_CSV, now)
+}
+
+/// [`add_shipped_cities`] with `list` as the shipped list, for the tests of its rules.
+fn add_unapplied(
+    conn: &mut SqliteConnection,
+    list: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ShippedReport> {
+    let records = parse_csv(list).context("reading the shipped list of cities")?;
+    // Most starts have nothing to add: find that out without the write lock, which would
+    // make this start wait for, and then hold up, the writes of the servers running.
+    if unapplied(conn, &records)?.is_empty() {
+        return Ok(ShippedReport::default());
+    }
+    let report = conn
+        .immediate_transaction(|conn| -> anyhow::Result<ShippedReport> {
+            // Again under the lock: another server may have applied them meanwhile.
+            let new = unapplied(conn, &records)?;
+            let mut known = KnownCities::load(conn, new.iter().copied())?;
+            let mut report = ShippedReport::default();
+            let naive_now = now.naive_utc();
+            for r in new {
+                if known.id_of(r).is_some() {
+                    report.already_present += 1;
+                } else {
+                    known.add(conn, r, naive_now)?;
+                    report.added += 1;
+                }
+                ShippedCity::record(conn, &r.name, r.country_code.as_str(), now)?;
+            }
+            Ok(report)
+        })
+        .context("adding the shipped cities")?;
+    tracing::info!(
+        added = report.added,
+        already_present = report.already_present,
+        "{report}"
+    );
+    Ok(report)
+}
+
+/// The shipped rows that `shipped_cities` does not record.
+fn unapplied<'a>(
+    conn: &mut SqliteConnection,
+    records: &'a [CityRecord],
+) -> QueryResult<Vec<&'a CityRecord>> {
+    let applied: HashSet<Identity> = ShippedCity::all(conn)?
+        .iter()
+        .map(|(name, code)| identity(name, code))
+        .collect();
+    Ok(records
+        .iter()
+        .filter(|r| !applied.contains(&r.identity()))
+        .collect())
 }
 
 #[cfg(test)]
@@ -369,11 +513,138 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shipped_file_has_392_cities_in_8_fields() {
+    fn the_shipped_file_has_406_cities_in_8_fields() {
         let records = parse_csv(NETWORK_CSV).unwrap();
-        assert_eq!(records.len(), 392);
-        let fields: HashSet<_> = records.iter().map(|r| r.field).collect();
-        assert_eq!(fields.len(), 8);
+        assert_eq!(records.len(), 406);
+        // The counts of shared/data/README.md, which says where they come from.
+        let per_field = |field: CreativeField| records.iter().filter(|r| r.field == field).count();
+        let counts: Vec<_> = CreativeField::ALL
+            .iter()
+            .map(|&f| (f.label(), per_field(f)))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("Crafts and Folk Art", 78),
+                ("Design", 53),
+                ("Film", 30),
+                ("Gastronomy", 66),
+                ("Literature", 63),
+                ("Media Arts", 27),
+                ("Music", 84),
+                ("Architecture", 5),
+            ]
+        );
+        assert_eq!(records.iter().filter(|r| r.year == 2025).count(), 56);
+    }
+
+    fn database() -> (tempfile::TempDir, crate::db::DbConn) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::connect(&dir.path().join("cities.db"), 1).unwrap();
+        let conn = pool.get().unwrap();
+        (dir, conn)
+    }
+
+    fn list(rows: &[&str]) -> String {
+        format!("{}\n{}\n", HEADER.join(","), rows.join("\n"))
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-12-02T00:00:00Z".parse().unwrap()
+    }
+
+    const KRAKOW: &str = "Kraków,Poland,PL,Literature,2013,50.06,19.94,Europe/Warsaw";
+    const LYON: &str = "Lyon,France,FR,Literature,2023,45.75,4.85,Europe/Paris";
+    const NEWTOWN: &str = "Newtown,Atlantis Republic,AT,Music,2030,47.0,15.4,Europe/Vienna";
+
+    fn year_of(conn: &mut SqliteConnection, slug: &str) -> i32 {
+        City::find_by_slug(conn, slug).unwrap().designation_year
+    }
+
+    #[test]
+    fn a_later_list_adds_only_its_new_rows_by_the_import_s_slug_rules() {
+        let (_dir, mut conn) = database();
+        let first = list(&[KRAKOW, LYON]);
+        let report = add_unapplied(&mut conn, &first, now()).unwrap();
+        assert_eq!(report.added, 2);
+        diesel::update(cities::table.filter(cities::slug.eq("lyon")))
+            .set(cities::designation_year.eq(2008))
+            .execute(&mut conn)
+            .unwrap();
+
+        let second = list(&[
+            KRAKOW,
+            LYON,
+            "Kraków,Elsewhere,XE,Design,2030,1.0,1.0,Europe/Warsaw",
+            NEWTOWN,
+        ]);
+        let report = add_unapplied(&mut conn, &second, now()).unwrap();
+        assert_eq!(
+            report,
+            ShippedReport {
+                added: 2,
+                already_present: 0
+            }
+        );
+        // A new city of a name already taken gets the country code; the old one keeps
+        // its slug, and the admin's edit of Lyon stays.
+        assert_eq!(
+            City::find_by_slug(&mut conn, "krakow").unwrap().country,
+            "Poland"
+        );
+        assert_eq!(
+            City::find_by_slug(&mut conn, "krakow-xe").unwrap().country,
+            "Elsewhere"
+        );
+        assert_eq!(year_of(&mut conn, "lyon"), 2008);
+        assert_eq!(year_of(&mut conn, "newtown"), 2030);
+        assert_eq!(
+            add_unapplied(&mut conn, &second, now()).unwrap(),
+            ShippedReport::default()
+        );
+        assert_eq!(City::count(&mut conn).unwrap(), 4);
+    }
+
+    #[test]
+    fn a_shipped_city_an_admin_renamed_or_deleted_is_not_added_again() {
+        let (_dir, mut conn) = database();
+        let shipped = list(&[KRAKOW, LYON]);
+        add_unapplied(&mut conn, &shipped, now()).unwrap();
+        diesel::update(cities::table.filter(cities::slug.eq("krakow")))
+            .set(cities::name.eq("Cracow"))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::delete(cities::table.filter(cities::slug.eq("lyon")))
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(
+            add_unapplied(&mut conn, &shipped, now()).unwrap(),
+            ShippedReport::default()
+        );
+        let left = City::list(&mut conn, &Default::default()).unwrap();
+        let names: Vec<_> = left.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Cracow"]);
+    }
+
+    #[test]
+    fn a_shipped_row_whose_city_an_admin_imported_first_leaves_that_city_alone() {
+        let (_dir, mut conn) = database();
+        let imported = "Newtown,Atlantis Republic,AT,Music,2027,47.0,15.4,Europe/Vienna";
+        import_csv(&mut conn, &list(&[imported]), now()).unwrap();
+        let shipped = list(&[KRAKOW, NEWTOWN]);
+        let report = add_unapplied(&mut conn, &shipped, now()).unwrap();
+        assert_eq!(
+            report,
+            ShippedReport {
+                added: 1,
+                already_present: 1
+            }
+        );
+        assert_eq!(year_of(&mut conn, "newtown"), 2027, "as the admin had it");
+        assert_eq!(
+            add_unapplied(&mut conn, &shipped, now()).unwrap(),
+            ShippedReport::default()
+        );
     }
 
     #[test]

@@ -110,8 +110,8 @@ pub enum CitiesCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// The SQLite database file; created, migrated and filled with the network's cities
-    /// on first start.
+    /// The SQLite database file; created if missing, migrated, and given the network's
+    /// cities that it lacks.
     #[arg(
         long,
         env = "CREATIVE_CALENDAR_DATABASE",

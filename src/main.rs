@@ -1,6 +1,8 @@
 use anyhow::Context;
 use clap::Parser;
-use creative_calendar::config::{AdminCommand, CitiesCommand, Cli, Command, Config, TokensCommand};
+use creative_calendar::config::{
+    AdminCommand, CitiesCommand, Cli, Command, Config, DatabaseArgs, TokensCommand,
+};
 use creative_calendar::startup::Application;
 use creative_calendar::{cities_import, db, demo};
 use tracing_subscriber::EnvFilter;
@@ -23,9 +25,7 @@ fn main() -> anyhow::Result<()> {
             seed,
             zone_edges,
         }) => {
-            let pool = db::connect(&db.database, 2)?;
-            let mut conn = pool.get().context("getting a database connection")?;
-            cities_import::seed_if_empty(&mut conn)?;
+            let mut conn = open_database(&db)?;
             let now = chrono::Utc::now();
             let report = if zone_edges {
                 demo::zone_edges::generate(&mut conn, now)?
@@ -38,12 +38,10 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Cities {
             command: CitiesCommand::Import { db, file },
         }) => {
-            let pool = db::connect(&db.database, 2)?;
-            let mut conn = pool.get().context("getting a database connection")?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            // The same database a first `serve` would make, then the file on top.
-            cities_import::seed_if_empty(&mut conn)?;
+            // The same database a `serve` would make of it, then the file on top.
+            let mut conn = open_database(&db)?;
             let report = cities_import::import_csv(&mut conn, &text, chrono::Utc::now())?;
             println!("{report}");
             Ok(())
@@ -58,9 +56,7 @@ fn main() -> anyhow::Result<()> {
                 },
         }) => {
             let password = admin_password()?;
-            let pool = db::connect(&db.database, 2)?;
-            let mut conn = pool.get().context("getting a database connection")?;
-            cities_import::seed_if_empty(&mut conn)?;
+            let mut conn = open_database(&db)?;
             let report = creative_calendar::auth::admin::create_admin(
                 &mut conn,
                 &email,
@@ -75,8 +71,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Tokens {
             command: TokensCommand::Create { db, email, name },
         }) => {
-            let pool = db::connect(&db.database, 2)?;
-            let mut conn = pool.get().context("getting a database connection")?;
+            let mut conn = open_database(&db)?;
             let minted = creative_calendar::auth::token::create_for_email(
                 &mut conn,
                 &email,
@@ -89,6 +84,15 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The database of a command other than `serve`, migrated and with the shipped cities
+/// it lacks, as `serve` would leave it.
+fn open_database(args: &DatabaseArgs) -> anyhow::Result<db::DbConn> {
+    let pool = db::connect(&args.database, 2)?;
+    let mut conn = pool.get().context("getting a database connection")?;
+    cities_import::add_shipped_cities(&mut conn, chrono::Utc::now())?;
+    Ok(conn)
 }
 
 /// From the environment (scripts, containers), or asked twice at the terminal.

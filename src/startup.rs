@@ -1,4 +1,4 @@
-//! Builds the application from a [`Config`]: the database, its first-start data, and
+//! Builds the application from a [`Config`]: the database, the data a start adds, and
 //! the HTTP server. Tests build it the same way, on port 0 and a temporary file.
 
 use std::net::TcpListener;
@@ -71,7 +71,8 @@ impl Application {
     }
 }
 
-/// First start: the network's cities; with `--demo`, sample events on an empty table.
+/// Every start: the shipped cities the database lacks; with `--demo`, sample events on an
+/// empty table.
 async fn prepare_data(pool: &DbPool, config: &Config) -> anyhow::Result<()> {
     let pool = pool.clone();
     let demo_events = config.demo_events;
@@ -79,7 +80,7 @@ async fn prepare_data(pool: &DbPool, config: &Config) -> anyhow::Result<()> {
     let now = config.clock.now();
     actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = pool.get().context("getting a database connection")?;
-        cities_import::seed_if_empty(&mut conn)?;
+        cities_import::add_shipped_cities(&mut conn, now)?;
         if let Some(count) = demo_events {
             let report = demo::generate(&mut conn, count, seed, now, false)?;
             tracing::info!(%report, "demo data");

@@ -160,6 +160,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    shipped_cities (name, country_code) {
+        name -> Text,
+        country_code -> Text,
+        applied_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sign_ups (id) {
         id -> Integer,
         client -> Text,
@@ -189,5 +197,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderator_roles,
     server_secrets,
     sessions,
+    shipped_cities,
     sign_ups,
 );

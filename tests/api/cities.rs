@@ -12,8 +12,8 @@ async fn the_cities_page_lists_every_member_city() {
     let res = app.get("/cities").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.text("h1"), "Creative Cities");
-    assert_eq!(res.texts(".city-card").len(), 392);
-    assert_eq!(res.text("p.result-count"), "392 cities");
+    assert_eq!(res.texts(".city-card").len(), 406);
+    assert_eq!(res.text("p.result-count"), "406 cities");
     let krakow = res
         .texts(".city-card")
         .into_iter()
@@ -161,4 +161,44 @@ async fn upcoming_counts_follow_a_new_event_at_once_however_long_they_are_kept()
     app.event("krakow").insert();
     let after = app.get("/cities?q=krakow").await;
     assert_eq!(after.text(".city-upcoming"), "1 upcoming event");
+}
+
+#[actix_web::test]
+async fn the_cities_added_in_2025_have_pages_in_their_own_time_zones() {
+    let app = spawn_app().await;
+    for (slug, name, zone) in [
+        ("hebron", "Hebron", "Asia/Hebron"),
+        ("ho-chi-minh-city", "Ho Chi Minh City", "Asia/Ho_Chi_Minh"),
+        ("hohr-grenzhausen", "Höhr-Grenzhausen", "Europe/Berlin"),
+        ("kelowna", "Kelowna", "America/Vancouver"),
+        ("korhogo", "Korhogo", "Africa/Abidjan"),
+        ("lalitpur", "Lalitpur", "Asia/Kathmandu"),
+        ("liege", "Liège", "Europe/Brussels"),
+        ("lubango", "Lubango", "Africa/Luanda"),
+        ("lucknow", "Lucknow", "Asia/Kolkata"),
+        ("niksic", "Nikšić", "Europe/Podgorica"),
+        ("ponorogo", "Ponorogo", "Asia/Jakarta"),
+        ("safi", "Safi", "Africa/Casablanca"),
+        ("songkhla", "Songkhla", "Asia/Bangkok"),
+        ("varna", "Varna", "Europe/Sofia"),
+    ] {
+        let city = app.city(slug);
+        assert_eq!((city.name.as_str(), city.designation_year), (name, 2025));
+        assert_eq!(city.tz().name(), zone);
+        let res = app.get(&format!("/cities/{slug}")).await;
+        assert_eq!(res.status, 200, "{slug}");
+        assert_eq!(res.texts("h1"), [name]);
+        assert!(res.texts(".facts dd")[3].starts_with(zone), "{slug}");
+        let feed = app.get(&format!("/cities/{slug}/calendar.ics")).await;
+        assert_eq!(feed.status, 200, "{slug}");
+    }
+    // Kathmandu is 5:45 ahead of UTC all year: noon UTC is 17:45 in Lalitpur.
+    let lalitpur = app.get("/cities/lalitpur").await;
+    assert_eq!(
+        lalitpur.texts(".facts dd")[3..5],
+        [
+            "Asia/Kathmandu (UTC+05:45)",
+            "Sat 28 Nov, 17:45 (Lalitpur time, UTC+05:45)"
+        ]
+    );
 }

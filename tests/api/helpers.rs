@@ -139,6 +139,11 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Conf
     start_app(dir, now, configure).await
 }
 
+/// The app on a database that the test prepared beforehand, as `dir/test.db`.
+pub async fn spawn_app_on(dir: tempfile::TempDir) -> TestApp {
+    start_app(std::sync::Arc::new(dir), test_now(), |_| {}).await
+}
+
 impl TestApp {
     /// Another server on this app's database file, as after a restart, or as a second
     /// server behind the same proxy; `configure` changes its configuration.
@@ -528,6 +533,11 @@ impl Browser<'_> {
         assert_eq!(response.status, 303, "{}", response.body);
         event_id_from(&response)
     }
+}
+
+/// The application's binary, as `cargo test` built it, for tests of the command line.
+pub fn binary() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_creative-calendar"))
 }
 
 /// How many events are stored, in any state.

@@ -1,8 +1,6 @@
 //! Personal API tokens: made at /account/tokens or with `tokens create`, shown once,
 //! kept as a hash, listed with their last use, revoked one by one.
 
-use std::process::Command;
-
 use creative_calendar::db::models::{Account, ApiToken};
 
 use crate::helpers::*;
@@ -149,10 +147,6 @@ async fn a_token_is_revoked_by_its_owner_only_and_then_refused() {
 
     let mut conn = app.pool.get().unwrap();
     assert!(ApiToken::authenticate(&mut conn, &sha256_hex(&secret), app.now).is_err());
-}
-
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_creative-calendar"))
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod city;
 mod event;
 mod moderation;
 mod server_secret;
+mod shipped_city;
 
 pub use account::{
     Account, Admission, LoginCheck, LoginFailure, ModeratorRole, NewAccount, Roles, Session,
@@ -19,6 +20,7 @@ pub use event::{
 };
 pub use moderation::{EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue};
 pub use server_secret::ServerSecret;
+pub use shipped_city::ShippedCity;
 
 /// Turns a text search into a LIKE pattern that matches it literally: `%` and `_`
 /// typed by a visitor are not wildcards.
