@@ -11,3 +11,4 @@ pub mod error;
 pub mod ical;
 pub mod startup;
 pub mod web;
+pub mod workflows;

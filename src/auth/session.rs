@@ -54,6 +54,15 @@ pub struct Viewer {
     pub csrf_token: String,
 }
 
+impl From<&Viewer> for crate::workflows::Actor {
+    fn from(viewer: &Viewer) -> crate::workflows::Actor {
+        crate::workflows::Actor {
+            account: viewer.account.clone(),
+            roles: viewer.roles.clone(),
+        }
+    }
+}
+
 /// The signed-in account, if there is one. Never fails: an unknown or expired cookie is
 /// simply nobody.
 #[derive(Debug, Clone)]

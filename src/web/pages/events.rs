@@ -16,6 +16,7 @@ use crate::web::pages::account::no_store;
 use crate::web::params::{EventFilter, EventsParams, canonical_id};
 use crate::web::text::{description_html, json_for_script};
 use crate::web::urlencoded::Query;
+use crate::workflows::{self, Actor};
 
 #[derive(Template)]
 #[template(path = "events/index.html")]
@@ -311,17 +312,10 @@ pub async fn visible_event(
     id: &str,
 ) -> Result<EventWithCity, AppError> {
     let id = parse_event_id(id)?;
-    let row = state
-        .db(move |conn| Event::find_with_city(conn, id).or_when_missing(no_event))
-        .await?;
-    if row
-        .event
-        .is_visible_to(viewer.map(|v| (v.account.id, &v.roles)))
-    {
-        Ok(row)
-    } else {
-        Err(no_event())
-    }
+    let actor = viewer.map(Actor::from);
+    state
+        .db(move |conn| Ok(workflows::events::find_visible(conn, actor.as_ref(), id)?))
+        .await
 }
 
 /// An event id as it appears in a path (see [`canonical_id`]).
@@ -330,7 +324,7 @@ pub fn parse_event_id(id: &str) -> Result<i32, AppError> {
 }
 
 pub fn no_event() -> AppError {
-    AppError::not_found("There is no event at this address.")
+    AppError::not_found(workflows::events::NO_EVENT)
 }
 
 pub async fn show_event(
