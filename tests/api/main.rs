@@ -18,3 +18,4 @@ mod malformed;
 mod moderation;
 mod organisers;
 mod time_zones;
+mod workflows;
