@@ -10,5 +10,6 @@ pub mod domain;
 pub mod error;
 pub mod ical;
 pub mod startup;
+pub mod state;
 pub mod web;
 pub mod workflows;

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::SecretKey;
 use crate::db::models::{Account, Roles, Session};
 use crate::error::AppError;
-use crate::web::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "cc_session";
 pub const CSRF_COOKIE: &str = "cc_csrf";
