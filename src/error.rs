@@ -158,6 +158,25 @@ impl From<crate::db::models::EventChangeError> for AppError {
     }
 }
 
+/// Each refusal of a workflow as the page it is. Wrong input is answered here with its
+/// first field, as a bad parameter; doors with a form to show again handle `Invalid`
+/// themselves, before this.
+impl From<crate::workflows::WorkflowError> for AppError {
+    fn from(e: crate::workflows::WorkflowError) -> AppError {
+        use crate::workflows::WorkflowError;
+        match e {
+            WorkflowError::NotFound(what) => AppError::NotFound(what),
+            WorkflowError::Forbidden(why) => AppError::Forbidden(why),
+            WorkflowError::Conflict(why) => AppError::Conflict(why),
+            WorkflowError::Invalid(errors) => match errors.iter().next() {
+                Some((field, message)) => AppError::bad_request(field, message),
+                None => AppError::bad_request("", "the input is not valid"),
+            },
+            WorkflowError::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> AppError {
         AppError::Internal(e.into())

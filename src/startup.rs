@@ -11,7 +11,7 @@ use crate::auth::SecretKey;
 use crate::config::Config;
 use crate::db::models::ServerSecret;
 use crate::db::{self, DbPool};
-use crate::web::AppState;
+use crate::state::AppState;
 use crate::{cities_import, demo};
 
 pub struct Application {

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::SecretKey;
 use crate::db::models::{Account, Roles, Session};
 use crate::error::AppError;
-use crate::web::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "cc_session";
 pub const CSRF_COOKIE: &str = "cc_csrf";
@@ -52,6 +52,15 @@ pub struct Viewer {
     pub roles: Roles,
     pub session_id: i32,
     pub csrf_token: String,
+}
+
+impl From<&Viewer> for crate::workflows::Actor {
+    fn from(viewer: &Viewer) -> crate::workflows::Actor {
+        crate::workflows::Actor {
+            account: viewer.account.clone(),
+            roles: viewer.roles.clone(),
+        }
+    }
 }
 
 /// The signed-in account, if there is one. Never fails: an unknown or expired cookie is

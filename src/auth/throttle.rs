@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::db::DbPool;
 use crate::db::models::{Admission, LoginCheck, ThrottleLimits};
 use crate::error::AppError;
-use crate::web::AppState;
+use crate::state::AppState;
 
 /// Failed sign-ins allowed per account, and per client address (an office or a campus
 /// shares one), within [`THROTTLE_WINDOW`].

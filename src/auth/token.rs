@@ -19,7 +19,7 @@ use super::session::{random_token, token_hash};
 use crate::db::models::{Account, ApiToken, NewTokenError, Roles};
 use crate::domain::TokenName;
 use crate::error::AppError;
-use crate::web::AppState;
+use crate::state::AppState;
 
 /// What every token starts with, so that secret scanners and people recognise one.
 pub const TOKEN_PREFIX: &str = "cc_";

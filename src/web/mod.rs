@@ -8,110 +8,13 @@ pub mod params;
 pub mod text;
 pub mod urlencoded;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{guard, web};
-use diesel::SqliteConnection;
 
-use crate::auth::SecretKey;
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::db::DbPool;
-use crate::db::models::{UpcomingCounts, data_revision};
 use crate::error::AppError;
 
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub clock: Clock,
-    pub page_size: u32,
-    pub public_url: String,
-    /// The most events one feed holds.
-    pub feed_max_events: usize,
-    pub feeds: feeds::FeedCache,
-    /// A session unused for this long is over.
-    pub session_idle: chrono::TimeDelta,
-    /// Cookies only over https, when the site is served over https.
-    pub secure_cookies: bool,
-    /// Take the client's address from `X-Forwarded-For` (behind a reverse proxy).
-    pub trust_forwarded_for: bool,
-    /// Signs the CSRF tokens handed out before sign-in.
-    pub secret_key: SecretKey,
-    counts: CountsCache,
-}
-
-/// The per-city and per-field counts of upcoming events, kept for a short while: they
-/// take a scan of the whole index, the home and cities pages show them on every visit,
-/// and a count a minute old is as good as a fresh one.
-struct CountsCache {
-    ttl: Duration,
-    /// When they were counted, at which data revision, and the counts.
-    slot: Mutex<Option<(Instant, i64, Arc<UpcomingCounts>)>>,
-}
-
-impl AppState {
-    /// The state for `config`, with the secret key the database or the configuration
-    /// gave (see [`crate::startup::Application::build`]).
-    pub fn new(pool: DbPool, config: &Config, secret_key: SecretKey) -> AppState {
-        AppState {
-            pool,
-            clock: config.clock.clone(),
-            page_size: config.page_size.max(1),
-            public_url: config.public_url.clone(),
-            feed_max_events: config.feed_max_events.max(1),
-            feeds: feeds::FeedCache::new(config.feed_cache_bytes),
-            session_idle: chrono::TimeDelta::from_std(config.session_idle)
-                .unwrap_or(chrono::TimeDelta::days(14)),
-            secure_cookies: config.public_url.starts_with("https://"),
-            trust_forwarded_for: config.trust_forwarded_for,
-            secret_key,
-            counts: CountsCache {
-                ttl: config.counts_ttl,
-                slot: Mutex::new(None),
-            },
-        }
-    }
-
-    /// Upcoming events per city and per field, from the cache when it is fresh.
-    /// A change to any event or city makes them stale at once (the data revision moves);
-    /// otherwise they last the TTL, because events also stop being upcoming as time
-    /// passes.
-    pub async fn upcoming_counts(&self) -> Result<Arc<UpcomingCounts>, AppError> {
-        let revision = self.db(|conn| Ok(data_revision(conn)?)).await?;
-        if let Ok(slot) = self.counts.slot.lock()
-            && let Some((at, of_revision, counts)) = slot.as_ref()
-            && *of_revision == revision
-            && at.elapsed() < self.counts.ttl
-        {
-            return Ok(Arc::clone(counts));
-        }
-        let now = self.clock.now();
-        let counts = Arc::new(
-            self.db(move |conn| Ok(UpcomingCounts::load(conn, now)?))
-                .await?,
-        );
-        if let Ok(mut slot) = self.counts.slot.lock() {
-            *slot = Some((Instant::now(), revision, Arc::clone(&counts)));
-        }
-        Ok(counts)
-    }
-
-    /// Runs blocking Diesel work on the blocking thread pool, off the async workers.
-    pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut SqliteConnection) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await?
-    }
-}
+/// Kept here too, so that code written against `crate::web::AppState` still compiles.
+pub use crate::state::AppState;
 
 /// A page with a form: GET (and HEAD) shows it, POST sends it; other methods are 405.
 fn form<G, GArgs, P, PArgs>(path: &str, show: G, send: P) -> actix_web::Resource

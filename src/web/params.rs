@@ -33,19 +33,7 @@ pub struct PageParams {
     pub page: Option<String>,
 }
 
-/// The `/events` filters, checked.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventFilter {
-    pub city: Option<Slug>,
-    pub country: Option<CountryCode>,
-    pub field: Option<CreativeField>,
-    pub kind: Option<EventKind>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub q: Option<String>,
-    pub past: bool,
-    pub page: u32,
-}
+pub use crate::filters::EventFilter;
 
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())

@@ -19,3 +19,4 @@ mod moderation;
 mod organisers;
 mod time_zones;
 mod tokens;
+mod workflows;

@@ -28,11 +28,10 @@ use crate::db;
 use crate::db::models::{City, Event, EventQuery, EventWithCity, FeedEvents, data_revision};
 use crate::domain::{CreativeField, Slug};
 use crate::error::{AppError, OrWhenMissing};
+use crate::filters::{event_query, filter_city, filter_heading};
 use crate::ical::{self, CalendarInfo, Site};
 use crate::web::AppState;
-use crate::web::pages::events::{
-    event_query, filter_city, filter_heading, no_event, parse_event_id,
-};
+use crate::web::pages::events::{no_event, parse_event_id};
 use crate::web::pages::thousands;
 use crate::web::params::{EventFilter, EventsParams, short};
 
@@ -44,13 +43,7 @@ use cache::{Built, BuiltFeed, Got, Wanted};
 /// refresh interval clients are told, so that a cancellation travels within the hour.
 const MAX_AGE: u32 = 15 * 60;
 
-/// The site's name, in every calendar's name.
-pub const SITE_NAME: &str = "Creative Cities Calendar";
-
-/// "Kraków — Creative Cities Calendar": what calendar apps call a feed.
-pub fn calendar_name(subject: &str) -> String {
-    format!("{subject} — {SITE_NAME}")
-}
+pub use crate::filters::{SITE_NAME, calendar_name};
 
 /// Which feed a request asks for.
 #[derive(Debug, Clone)]

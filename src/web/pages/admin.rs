@@ -8,22 +8,20 @@ use serde::Deserialize;
 
 use super::account::{no_store, see_other};
 use crate::auth::{Checked, Viewer};
-use crate::db::models::{Account, City, CityFilter, LogEntry, ModeratorRole, Roles};
-use crate::domain::{ModerationAction, clean_line};
+use crate::db::models::{Account, City, CityFilter, Roles};
+use crate::domain::clean_line;
 use crate::error::{AppError, OrWhenMissing};
 use crate::web::AppState;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::{canonical_id, parse_page};
 use crate::web::urlencoded::Query;
+use crate::workflows::Actor;
+use crate::workflows::roles::{self, ModeratorScope, RoleChange};
 
 const PER_PAGE: u32 = 50;
 
 fn require_admin(viewer: &Viewer) -> Result<(), AppError> {
-    if viewer.roles.admin {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("Only admins can see this page."))
-    }
+    Ok(roles::require_admin(&Actor::from(viewer))?)
 }
 
 pub struct UserRow {
@@ -156,7 +154,7 @@ pub struct DoneParam {
 }
 
 fn account_id(id: &str) -> Result<i32, AppError> {
-    canonical_id(id).ok_or_else(|| AppError::not_found("There is no account at this address."))
+    canonical_id(id).ok_or_else(|| AppError::not_found(roles::NO_ACCOUNT))
 }
 
 pub async fn show_user(
@@ -170,7 +168,7 @@ pub async fn show_user(
     let (account, roles, cities) = state
         .db(move |conn| {
             let account = Account::find(conn, id)
-                .or_when_missing(|| AppError::not_found("There is no account at this address."))?;
+                .or_when_missing(|| AppError::not_found(roles::NO_ACCOUNT))?;
             let roles = Roles::load(conn, &account)?;
             let cities = City::list(conn, &CityFilter::default())?
                 .into_iter()
@@ -214,79 +212,30 @@ pub async fn change_role(
     require_admin(&viewer)?;
     let (id, action) = path.into_inner();
     let id = account_id(&id)?;
-    let action = match action.as_str() {
-        "grant-moderator" => ModerationAction::GrantModerator,
-        "revoke-moderator" => ModerationAction::RevokeModerator,
-        "trust" => ModerationAction::Trust,
-        "distrust" => ModerationAction::Distrust,
-        "grant-admin" => ModerationAction::GrantAdmin,
-        "revoke-admin" => ModerationAction::RevokeAdmin,
+    let change = match action.as_str() {
+        "grant-moderator" => RoleChange::GrantModerator(match form.city.trim() {
+            "network" => ModeratorScope::Network,
+            slug => ModeratorScope::City(slug.to_owned()),
+        }),
+        "revoke-moderator" => RoleChange::RevokeModerator(canonical_id(form.role.trim())),
+        "trust" => RoleChange::Trust,
+        "distrust" => RoleChange::Distrust,
+        "grant-admin" => RoleChange::GrantAdmin,
+        "revoke-admin" => RoleChange::RevokeAdmin,
         _ => return Err(AppError::not_found("There is nothing at this address.")),
     };
-    let reason: String = clean_line(&form.reason).chars().take(1_000).collect();
-    let actor = viewer.account.clone();
+    let actor = Actor::from(&viewer);
     let now = state.clock.now();
     state
         .db(move |conn| {
-            conn.immediate_transaction(|conn| {
-                let account = Account::find(conn, id).or_when_missing(|| {
-                    AppError::not_found("There is no account at this address.")
-                })?;
-                let mut city: Option<(i32, String)> = None;
-                let changed = match action {
-                    ModerationAction::GrantModerator => {
-                        let city_id = match form.city.trim() {
-                            "network" => None,
-                            slug => {
-                                let c = City::find_by_slug(conn, slug).or_when_missing(|| {
-                                    AppError::bad_request("city", "choose a city from the list")
-                                })?;
-                                city = Some((c.id, c.name.clone()));
-                                Some(c.id)
-                            }
-                        };
-                        ModeratorRole::grant(conn, id, city_id, now)?
-                    }
-                    ModerationAction::RevokeModerator => {
-                        let role_id = canonical_id(form.role.trim()).ok_or_else(|| {
-                            AppError::bad_request("role", "choose a role to remove")
-                        })?;
-                        match ModeratorRole::revoke(conn, id, role_id)? {
-                            Some(role) => {
-                                city = role.city_id.zip(role.city_name);
-                                true
-                            }
-                            None => false,
-                        }
-                    }
-                    ModerationAction::Trust | ModerationAction::Distrust => {
-                        let trusted = action == ModerationAction::Trust;
-                        account.is_trusted != trusted
-                            && Account::set_trusted(conn, id, trusted)? > 0
-                    }
-                    ModerationAction::GrantAdmin | ModerationAction::RevokeAdmin => {
-                        let admin = action == ModerationAction::GrantAdmin;
-                        if !admin && account.is_admin && Account::count_admins(conn)? <= 1 {
-                            return Err(AppError::Conflict(
-                                "This is the last admin; make someone else admin first.".into(),
-                            ));
-                        }
-                        account.is_admin != admin && Account::set_admin(conn, id, admin)? > 0
-                    }
-                    _ => false,
-                };
-                if changed {
-                    LogEntry::account(
-                        &actor,
-                        action,
-                        &account,
-                        city.as_ref().map(|(id, name)| (*id, name.as_str())),
-                        &reason,
-                    )
-                    .insert(conn, now)?;
-                }
-                Ok::<_, AppError>(())
-            })
+            Ok(roles::change_role(
+                conn,
+                &actor,
+                id,
+                &change,
+                &form.reason,
+                now,
+            )?)
         })
         .await?;
     Ok(see_other(&format!("/admin/users/{id}?done=1")))

@@ -8,9 +8,9 @@ use crate::db::models::{City, CityFilter, EventQuery, Window};
 use crate::domain::clean_line;
 use crate::domain::{CreativeField, utc_offset_label, zone_label};
 use crate::error::{AppError, OrWhenMissing};
+use crate::filters::calendar_name;
 use crate::web::AppState;
 use crate::web::calendar_links::Subscription;
-use crate::web::feeds::calendar_name;
 use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
 use crate::web::urlencoded::Query;
 

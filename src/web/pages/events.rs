@@ -6,16 +6,18 @@ use serde_json::json;
 
 use super::{EventCard, Pager, render};
 use crate::auth::{MaybeViewer, Viewer};
-use crate::db::models::{City, CityFilter, Event, EventQuery, EventWithCity, Window};
+use crate::db::models::{City, CityFilter, Event, EventWithCity};
 use crate::domain::{EventKind, EventSchedule, EventStatus, ModerationState, When};
-use crate::error::{AppError, OrWhenMissing};
+use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::calendar_links::{AddToCalendar, Subscription};
-use crate::web::feeds::calendar_name;
 use crate::web::pages::account::no_store;
 use crate::web::params::{EventFilter, EventsParams, canonical_id};
 use crate::web::text::{description_html, json_for_script};
+// Where the feeds and other branches' code found them before they moved.
+pub(crate) use crate::filters::{calendar_name, event_query, filter_city, filter_heading};
 use crate::web::urlencoded::Query;
+use crate::workflows::{self, Actor};
 
 #[derive(Template)]
 #[template(path = "events/index.html")]
@@ -153,7 +155,7 @@ pub async fn list_events(
         } else {
             (
                 "/calendar.ics".to_owned(),
-                crate::web::feeds::SITE_NAME.to_owned(),
+                crate::filters::SITE_NAME.to_owned(),
             )
         };
         Subscription::new(&state.public_url, &path, &name)
@@ -173,40 +175,6 @@ pub async fn list_events(
     })
 }
 
-/// The city a filter names; an unknown slug is a bad parameter, not a missing page.
-pub(crate) fn filter_city(
-    conn: &mut diesel::SqliteConnection,
-    filter: &EventFilter,
-) -> Result<Option<City>, AppError> {
-    filter
-        .city
-        .as_ref()
-        .map(|slug| {
-            City::find_by_slug(conn, slug.as_str()).or_when_missing(|| {
-                AppError::bad_request("city", format!("no city has the slug “{slug}”"))
-            })
-        })
-        .transpose()
-}
-
-/// The query behind a listing (and behind the feed of the same filters).
-pub(crate) fn event_query(filter: &EventFilter, city: Option<&City>, per_page: u32) -> EventQuery {
-    EventQuery {
-        city_id: city.map(|c| c.id),
-        country: filter.country,
-        field: filter.field,
-        kind: filter.kind,
-        text: filter.q.clone(),
-        window: Window {
-            from: filter.from,
-            to: filter.to,
-            past: filter.past,
-        },
-        page: filter.page,
-        per_page,
-    }
-}
-
 /// "Past Music events in Kraków", "Upcoming events".
 fn listing_heading(filter: &EventFilter, city: Option<&City>, country: Option<&str>) -> String {
     let prefix = if filter.past {
@@ -217,40 +185,6 @@ fn listing_heading(filter: &EventFilter, city: Option<&City>, country: Option<&s
         "Upcoming"
     };
     filter_heading(prefix, filter, city, country)
-}
-
-/// A heading for what a filter selects: "{prefix} Music events in Kraków".
-pub(crate) fn filter_heading(
-    prefix: &str,
-    filter: &EventFilter,
-    city: Option<&City>,
-    country: Option<&str>,
-) -> String {
-    let mut heading = String::from(prefix);
-    if let Some(field) = filter.field {
-        heading.push(' ');
-        heading.push_str(field.label());
-    }
-    if let Some(kind) = filter.kind {
-        heading.push(' ');
-        heading.push_str(&kind.label().to_lowercase());
-        heading.push_str(" events");
-    } else {
-        heading.push_str(" events");
-    }
-    if let Some(city) = city {
-        heading.push_str(" in ");
-        heading.push_str(&city.name);
-    } else if let Some(country) = country {
-        heading.push_str(" in ");
-        heading.push_str(country);
-    }
-    let heading = heading.trim().to_owned();
-    let mut chars = heading.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => heading,
-    }
 }
 
 #[derive(Template)]
@@ -311,17 +245,10 @@ pub async fn visible_event(
     id: &str,
 ) -> Result<EventWithCity, AppError> {
     let id = parse_event_id(id)?;
-    let row = state
-        .db(move |conn| Event::find_with_city(conn, id).or_when_missing(no_event))
-        .await?;
-    if row
-        .event
-        .is_visible_to(viewer.map(|v| (v.account.id, &v.roles)))
-    {
-        Ok(row)
-    } else {
-        Err(no_event())
-    }
+    let actor = viewer.map(Actor::from);
+    state
+        .db(move |conn| Ok(workflows::events::find_visible(conn, actor.as_ref(), id)?))
+        .await
 }
 
 /// An event id as it appears in a path (see [`canonical_id`]).
@@ -330,7 +257,7 @@ pub fn parse_event_id(id: &str) -> Result<i32, AppError> {
 }
 
 pub fn no_event() -> AppError {
-    AppError::not_found("There is no event at this address.")
+    AppError::not_found(workflows::events::NO_EVENT)
 }
 
 pub async fn show_event(

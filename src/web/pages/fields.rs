@@ -6,9 +6,9 @@ use super::{EventCard, Pager, paged, render};
 use crate::db::models::{City, CityFilter, EventQuery};
 use crate::domain::CreativeField;
 use crate::error::AppError;
+use crate::filters::calendar_name;
 use crate::web::AppState;
 use crate::web::calendar_links::Subscription;
-use crate::web::feeds::calendar_name;
 use crate::web::params::{PageParams, parse_page};
 use crate::web::urlencoded::Query;
 

@@ -8,32 +8,25 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::account::{no_store, safe_next, see_other};
-use super::events::visible_event;
+use super::events::parse_event_id;
 use crate::auth::{Checked, Viewer};
 use crate::db::models::{
-    Account, City, CityFilter, Event, EventReview, EventWithCity, LogEntry, ManagedEvent, Queue,
+    City, CityFilter, Event, EventReview, EventWithCity, LogEntry, ManagedEvent, Queue,
 };
-use crate::domain::{
-    EventForm, EventStatus, FieldErrors, FormCity, ModerationState, When, limited_text,
-};
-use crate::error::{AppError, OrWhenMissing};
+use crate::domain::{EventForm, EventStatus, FieldErrors, When};
+use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::parse_page;
 use crate::web::urlencoded::Query;
+pub use crate::workflows::moderation::Decision;
+use crate::workflows::{Actor, WorkflowError, moderation};
 
-pub const MAX_REASON_CHARS: usize = 1_000;
 const PER_PAGE: u32 = 20;
 
 /// Only moderators (of some city, or of the network) and admins get past this.
 fn require_moderator(viewer: &Viewer) -> Result<(), AppError> {
-    if viewer.roles.is_moderator() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "Only the moderators of a city can see this page.",
-        ))
-    }
+    Ok(moderation::require_moderator(&Actor::from(viewer))?)
 }
 
 /// An event in a moderation list.
@@ -285,16 +278,7 @@ impl ModerationPage {
     }
 }
 
-/// A moderator's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Approve,
-    Reject,
-    Unpublish,
-    Accept,
-    Revert,
-}
-
+/// A moderator's decisions, as the pages name them.
 impl Decision {
     fn parse(value: &str) -> Option<Decision> {
         Some(match value {
@@ -324,29 +308,6 @@ impl Decision {
             _ => "Decide",
         }
     }
-
-    fn needs_reason(self) -> bool {
-        matches!(self, Decision::Reject | Decision::Unpublish)
-    }
-
-    /// Why the decision does not apply to an event in this state, if it does not.
-    fn refusal(self, moderation: ModerationState, changed: bool) -> Option<&'static str> {
-        use ModerationState::*;
-        match (self, moderation) {
-            (Decision::Approve | Decision::Reject, Pending) => None,
-            (Decision::Approve | Decision::Reject, Published) => {
-                Some("This event is already published; unpublish it instead.")
-            }
-            (Decision::Approve, Rejected) => None,
-            (Decision::Reject, Rejected) => Some("This event is already rejected."),
-            (Decision::Unpublish, Published) => None,
-            (Decision::Unpublish, _) => Some("This event is not published."),
-            (Decision::Accept | Decision::Revert, Published) if changed => None,
-            (Decision::Accept | Decision::Revert, _) => {
-                Some("This event has no change waiting for review.")
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -370,31 +331,24 @@ pub struct DecisionPage {
     pub errors: FieldErrors,
 }
 
-/// The event a decision is about, once the viewer may take it and it applies.
+/// The decision and the event named in the path, once the viewer may take it and it
+/// applies (see [`moderation::decidable`]). Someone who moderates nothing is refused
+/// before anything else, so that the path tells them nothing.
 async fn decidable(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
     decision: &str,
-) -> Result<(Decision, EventWithCity, Option<EventReview>), AppError> {
-    require_moderator(viewer)?;
+) -> Result<(Decision, EventWithCity), AppError> {
+    let actor = Actor::from(viewer);
+    moderation::require_moderator(&actor)?;
     let decision = Decision::parse(decision)
         .ok_or_else(|| AppError::not_found("There is nothing at this address."))?;
-    // A moderator of another city learns nothing of a hidden event: 404, not 403.
-    let row = visible_event(state, Some(viewer), id).await?;
-    let id = row.event.id;
-    let review = state.db(move |conn| Ok(Event::review(conn, id)?)).await?;
-    if !viewer.roles.can_moderate(row.event.city_id) {
-        return Err(AppError::forbidden(format!(
-            "You do not moderate events in {}.",
-            row.city.name
-        )));
-    }
-    let changed = review.as_ref().is_some_and(|r| r.changed_at.is_some());
-    if let Some(why) = decision.refusal(row.event.moderation, changed) {
-        return Err(AppError::Conflict(why.to_owned()));
-    }
-    Ok((decision, row, review))
+    let id = parse_event_id(id)?;
+    let (row, _) = state
+        .db(move |conn| Ok(moderation::decidable(conn, &actor, id, decision)?))
+        .await?;
+    Ok((decision, row))
 }
 
 /// Where a decision returns to: the queue, or the event's page it was taken from.
@@ -412,7 +366,7 @@ pub async fn decide_form(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, decision) = path.into_inner();
-    let (decision, row, _) = decidable(&state, &viewer, &id, &decision).await?;
+    let (decision, row) = decidable(&state, &viewer, &id, &decision).await?;
     if !decision.needs_reason() {
         return Err(AppError::MethodNotAllowed("POST"));
     }
@@ -437,24 +391,21 @@ pub async fn decide(
 ) -> Result<HttpResponse, AppError> {
     let (viewer, form) = posted.signed_in()?;
     let (id, decision) = path.into_inner();
-    let (decision, row, review) = decidable(&state, &viewer, &id, &decision).await?;
+    let (decision, row) = decidable(&state, &viewer, &id, &decision).await?;
     let id = row.event.id;
     let back = back_to(&form.back);
-    let mut errors = FieldErrors::default();
-    let reason = errors
-        .check(
-            "reason",
-            limited_text(&form.reason, "the reason", MAX_REASON_CHARS),
-        )
-        .unwrap_or_default();
-    if decision.needs_reason() {
-        if reason.is_empty() {
-            errors.add(
-                "reason",
-                "Give the organiser a reason, so that they can put it right.",
-            );
+    let actor = Actor::from(&viewer);
+    let now = state.clock.now();
+    let reason = form.reason.clone();
+    let decided = state
+        .db(move |conn| Ok(moderation::decide(conn, &actor, id, decision, &reason, now)))
+        .await?;
+    match decided {
+        Ok(_) => {
+            let sep = if back.contains('?') { '&' } else { '?' };
+            Ok(see_other(&format!("{back}{sep}done={}", decision.slug())))
         }
-        if !errors.is_empty() {
+        Err(WorkflowError::Invalid(errors)) => {
             let page = DecisionPage {
                 section: "moderation",
                 csrf: viewer.csrf_token.clone(),
@@ -466,73 +417,10 @@ pub async fn decide(
                 back,
                 errors,
             };
-            return Ok(no_store(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
+            Ok(no_store(StatusCode::UNPROCESSABLE_ENTITY, page.render()?))
         }
+        Err(e) => Err(e.into()),
     }
-    let actor: Account = viewer.account.clone();
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            conn.immediate_transaction(|conn| {
-                match decision {
-                    Decision::Approve => {
-                        Event::approve(conn, id, &actor, now)?;
-                    }
-                    Decision::Reject | Decision::Unpublish => {
-                        Event::reject(conn, id, &actor, &reason, now)?;
-                    }
-                    Decision::Accept => {
-                        Event::accept_change(conn, id, &actor, now)?;
-                    }
-                    Decision::Revert => revert(conn, &row, review.as_ref(), &actor, now)?,
-                }
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    let sep = if back.contains('?') { '&' } else { '?' };
-    Ok(see_other(&format!("{back}{sep}done={}", decision.slug())))
-}
-
-/// Puts back the approved version of a changed event, through the same checks as the
-/// organiser's form, so that a revert cannot write what the form would refuse.
-fn revert(
-    conn: &mut diesel::SqliteConnection,
-    row: &EventWithCity,
-    review: Option<&EventReview>,
-    actor: &Account,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), AppError> {
-    let form = review
-        .and_then(EventReview::form)
-        .ok_or_else(|| AppError::Conflict("There is no approved version to put back.".into()))?;
-    let city = City::find_by_slug(conn, &form.city)
-        .or_when_missing(|| AppError::Conflict("The approved version's city is gone.".into()))?;
-    // The dates were valid when approved; judge the years from then, not from today.
-    let approved_day = review
-        .map(|r| r.approved_at.date())
-        .unwrap_or_else(|| now.date_naive());
-    let draft = form
-        .parse(
-            Some(FormCity {
-                tz: city.timezone.tz(),
-                field: city.field,
-            }),
-            approved_day,
-            row.event.organizer_name.clone(),
-            row.event.status,
-        )
-        .map_err(|_| AppError::Conflict("The approved version can no longer be read.".into()))?;
-    Event::update_from_draft(conn, row.event.id, &draft, &city, now)?;
-    EventReview::settle(conn, row.event.id)?;
-    LogEntry::event(
-        actor,
-        crate::domain::ModerationAction::RevertChange,
-        &row.event,
-        "",
-    )
-    .insert(conn, now)?;
-    Ok(())
 }
 
 #[derive(Template)]

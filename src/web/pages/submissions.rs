@@ -9,17 +9,19 @@ use serde::Deserialize;
 
 use super::account::{no_store, see_other};
 use crate::auth::{Checked, Viewer};
-use crate::db::models::{City, CityFilter, Event, EventWithCity, ManagedEvent, NewEvent};
+use crate::db::models::{City, CityFilter, Event, EventWithCity, ManagedEvent};
 use crate::domain::{
-    CreativeField, EventDraft, EventForm, EventKind, EventStatus, FieldErrors, FormCity,
-    ModerationState, When, limited_text,
+    CreativeField, EventForm, EventKind, EventStatus, FieldErrors, ModerationState, When,
 };
 use crate::error::AppError;
 use crate::web::AppState;
-use crate::web::pages::events::visible_event;
+use crate::web::pages::events::parse_event_id;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::{PageParams, parse_page};
 use crate::web::urlencoded::Query;
+pub use crate::workflows::events::StatusAction;
+use crate::workflows::events::{self, StatusChanged};
+use crate::workflows::{Actor, WorkflowError};
 
 /// A city in the form's list.
 pub struct CityOption {
@@ -168,101 +170,37 @@ pub async fn new_event_form(
         .respond(StatusCode::OK)
 }
 
-/// The form checked against its city: the draft, or every error.
-async fn parse_form(
-    state: &AppState,
-    viewer: &Viewer,
-    form: &EventForm,
-    status: EventStatus,
-) -> Result<Result<(City, EventDraft), FieldErrors>, AppError> {
-    let slug = form.city.trim().to_owned();
-    let city = if slug.is_empty() {
-        None
-    } else {
-        state
-            .db(move |conn| match City::find_by_slug(conn, &slug) {
-                Ok(c) => Ok(Some(c)),
-                Err(diesel::result::Error::NotFound) => Ok(None),
-                Err(e) => Err(e.into()),
-            })
-            .await?
-    };
-    let today = state.clock.now().date_naive();
-    let parsed = form.parse(
-        city.as_ref().map(|c| FormCity {
-            tz: c.timezone.tz(),
-            field: c.field,
-        }),
-        today,
-        Some(viewer.account.organiser_name()),
-        status,
-    );
-    Ok(match (city, parsed) {
-        (Some(city), Ok(draft)) => Ok((city, draft)),
-        (city, result) => {
-            let mut errors = result.err().unwrap_or_default();
-            if city.is_none() {
-                errors.add(
-                    "city",
-                    if form.city.trim().is_empty() {
-                        "Choose the city the event takes place in."
-                    } else {
-                        "Choose one of the cities in the list."
-                    },
-                );
-            }
-            Err(errors)
-        }
-    })
-}
-
 pub async fn create_event(
     state: web::Data<AppState>,
     posted: Checked<EventForm>,
 ) -> Result<HttpResponse, AppError> {
     let (viewer, form) = posted.signed_in()?;
-    let (city, draft) = match parse_form(&state, &viewer, &form, EventStatus::Scheduled).await? {
-        Ok(parsed) => parsed,
-        Err(errors) => {
-            return form_page(&state, viewer, form, errors, None)
-                .await?
-                .respond(StatusCode::UNPROCESSABLE_ENTITY);
-        }
-    };
-    let moderation = if viewer.roles.publishes_directly(city.id) {
-        ModerationState::Published
-    } else {
-        ModerationState::Pending
-    };
+    let actor = Actor::from(&viewer);
     let now = state.clock.now();
-    let account_id = viewer.account.id;
-    let event = state
-        .db(move |conn| {
-            let mut new = NewEvent::from_draft(&draft, &city, moderation, now)
-                .map_err(|e| AppError::bad_request("start_time", e.to_string()))?;
-            new.organiser_id = Some(account_id);
-            Ok(new.insert(conn)?)
-        })
+    let sent = form.clone();
+    let submitted = state
+        .db(move |conn| Ok(events::submit(conn, &actor, &sent, now)))
         .await?;
-    tracing::info!(event = event.id, moderation = %event.moderation.slug(), "event submitted");
-    Ok(see_other(&format!("/events/{}", event.id)))
+    match submitted {
+        Ok(event) => Ok(see_other(&format!("/events/{}", event.id))),
+        Err(WorkflowError::Invalid(errors)) => form_page(&state, viewer, form, errors, None)
+            .await?
+            .respond(StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// The event, if it is the viewer's. Someone else's is a 403 only when the viewer can
-/// see it anyway (it is published, or they moderate its city); a hidden one is a 404,
-/// like an id that does not exist.
+/// The event, if it is the viewer's (see [`events::own_event`]).
 pub async fn own_event(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
 ) -> Result<EventWithCity, AppError> {
-    let row = visible_event(state, Some(viewer), id).await?;
-    if row.event.organiser_id != Some(viewer.account.id) {
-        return Err(AppError::forbidden(
-            "This event belongs to another organiser; only they can change it.",
-        ));
-    }
-    Ok(row)
+    let id = parse_event_id(id)?;
+    let actor = Actor::from(viewer);
+    state
+        .db(move |conn| Ok(events::own_event(conn, &actor, id)?))
+        .await
 }
 
 pub async fn edit_event_form(
@@ -290,67 +228,25 @@ pub async fn update_event(
     posted: Checked<EventForm>,
 ) -> Result<HttpResponse, AppError> {
     let (viewer, form) = posted.signed_in()?;
-    let before = own_event(&state, &viewer, &id).await?;
-    let old = before.event.clone();
-    let (city, mut draft) = match parse_form(&state, &viewer, &form, old.status).await? {
-        Ok(parsed) => parsed,
-        Err(errors) => {
-            let editing = Some((old.id, old.title.clone(), old.moderation));
-            return form_page(&state, viewer, form, errors, editing)
-                .await?
-                .respond(StatusCode::UNPROCESSABLE_ENTITY);
-        }
-    };
-    // New dates for a postponed event: it is rescheduled.
-    if old.status == EventStatus::Postponed && draft.schedule != old.schedule() {
-        draft.status = EventStatus::Scheduled;
-    }
-    let publishes = viewer.roles.publishes_directly(city.id);
+    let id = parse_event_id(&id)?;
+    let actor = Actor::from(&viewer);
     let now = state.clock.now();
-    state
-        .db(move |conn| {
-            conn.immediate_transaction(|conn| {
-                let mut event =
-                    Event::update_from_draft(conn, before.event.id, &draft, &city, now)?;
-                // A rescheduled event's "postponed" note no longer applies.
-                if event.status == EventStatus::Scheduled && event.status_note.is_some() {
-                    event = Event::clear_status_note(conn, event.id)?;
-                }
-                if event.sequence != before.event.sequence
-                    || before.event.moderation == ModerationState::Rejected
-                {
-                    after_organiser_change(conn, &before, &event, publishes, now)?;
-                }
-                Ok::<_, AppError>(())
-            })
-        })
+    let sent = form.clone();
+    let edited = state
+        .db(move |conn| Ok(events::edit(conn, &actor, id, &sent, now)))
         .await?;
-    Ok(see_other(&format!("/events/{}", old.id)))
-}
-
-/// What moderation makes of an organiser's change: a rejected event goes back to the
-/// queue; a published one changed by an organiser who is not trusted joins the
-/// "recently changed" list.
-fn after_organiser_change(
-    conn: &mut diesel::SqliteConnection,
-    before: &EventWithCity,
-    event: &Event,
-    publishes: bool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), AppError> {
-    match before.event.moderation {
-        ModerationState::Published if !publishes => Event::mark_changed(conn, before, now)?,
-        ModerationState::Rejected => {
-            let to = if publishes {
-                ModerationState::Published
-            } else {
-                ModerationState::Pending
-            };
-            Event::resubmit(conn, event.id, to, now)?;
+    match edited {
+        Ok(event) => Ok(see_other(&format!("/events/{}", event.id))),
+        Err(WorkflowError::Invalid(errors)) => {
+            // The form again, with the event as it is stored (the edit changed nothing).
+            let old = own_event(&state, &viewer, &id.to_string()).await?.event;
+            let editing = Some((old.id, old.title, old.moderation));
+            form_page(&state, viewer, form, errors, editing)
+                .await?
+                .respond(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        _ => {}
+        Err(e) => Err(e.into()),
     }
-    Ok(())
 }
 
 #[derive(Template)]
@@ -429,15 +325,7 @@ impl MyEventsPage {
     }
 }
 
-/// The four things an organiser can do to an event besides editing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusAction {
-    Cancel,
-    Postpone,
-    Reinstate,
-    Delete,
-}
-
+/// The organiser's actions, as the pages name and explain them.
 impl StatusAction {
     fn parse(path: &str) -> Option<StatusAction> {
         Some(match path {
@@ -493,44 +381,8 @@ impl StatusAction {
         }
     }
 
-    pub fn takes_note(self) -> bool {
-        matches!(self, StatusAction::Cancel | StatusAction::Postpone)
-    }
-
     fn is_danger(self) -> bool {
         matches!(self, StatusAction::Cancel | StatusAction::Delete)
-    }
-
-    /// Why the action does not apply to `event`, if it does not.
-    fn refusal(self, event: &Event) -> Option<&'static str> {
-        match self {
-            StatusAction::Cancel | StatusAction::Postpone | StatusAction::Reinstate
-                if event.first_published_at.is_none()
-                    && event.moderation != ModerationState::Published =>
-            {
-                Some(
-                    "This event has never been published, so nobody outside this site has seen it: edit it, or delete it.",
-                )
-            }
-            StatusAction::Cancel if event.status == EventStatus::Cancelled => {
-                Some("This event is already cancelled.")
-            }
-            StatusAction::Postpone if event.status == EventStatus::Postponed => {
-                Some("This event is already postponed.")
-            }
-            StatusAction::Reinstate if event.status == EventStatus::Scheduled => {
-                Some("This event is already going ahead as announced.")
-            }
-            StatusAction::Delete
-                if event.first_published_at.is_some()
-                    || event.moderation == ModerationState::Published =>
-            {
-                Some(
-                    "This event has been published, so calendars may hold it: cancel it instead of deleting it.",
-                )
-            }
-            _ => None,
-        }
     }
 }
 
@@ -546,8 +398,6 @@ pub struct StatusPage {
     pub note: String,
     pub errors: FieldErrors,
 }
-
-pub const MAX_NOTE_CHARS: usize = 1_000;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -567,10 +417,11 @@ pub async fn status_form(
 ) -> Result<HttpResponse, AppError> {
     let (id, action) = path.into_inner();
     let action = status_action(&action)?;
-    let row = own_event(&state, &viewer, &id).await?;
-    if let Some(why) = action.refusal(&row.event) {
-        return Err(AppError::Conflict(why.to_owned()));
-    }
+    let id = parse_event_id(&id)?;
+    let actor = Actor::from(&viewer);
+    let row = state
+        .db(move |conn| Ok(events::status_action_target(conn, &actor, id, action)?))
+        .await?;
     let page = StatusPage {
         section: "my-events",
         csrf: viewer.csrf_token.clone(),
@@ -592,62 +443,32 @@ pub async fn change_status(
     let (viewer, form) = posted.signed_in()?;
     let (id, action) = path.into_inner();
     let action = status_action(&action)?;
-    let before = own_event(&state, &viewer, &id).await?;
-    if let Some(why) = action.refusal(&before.event) {
-        return Err(AppError::Conflict(why.to_owned()));
-    }
-    let mut errors = FieldErrors::default();
-    let note = if action.takes_note() {
-        errors.check("note", limited_text(&form.note, "the note", MAX_NOTE_CHARS))
-    } else {
-        Some(String::new())
-    };
-    let Some(note) = note else {
-        let page = StatusPage {
-            section: "my-events",
-            csrf: viewer.csrf_token.clone(),
-            viewer,
-            action,
-            event_id: before.event.id,
-            event_title: before.event.title.clone(),
-            note: form.note,
-            errors,
-        };
-        return Ok(no_store(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
-    };
-    let event_id = before.event.id;
-    let publishes = viewer.roles.publishes_directly(before.event.city_id);
+    let id = parse_event_id(&id)?;
+    let actor = Actor::from(&viewer);
     let now = state.clock.now();
-    let deleted = state
-        .db(move |conn| {
-            conn.immediate_transaction(|conn| {
-                let status = match action {
-                    StatusAction::Cancel => EventStatus::Cancelled,
-                    StatusAction::Postpone => EventStatus::Postponed,
-                    StatusAction::Reinstate => EventStatus::Scheduled,
-                    StatusAction::Delete => {
-                        if !Event::delete_unpublished(conn, event_id)? {
-                            return Err(AppError::Conflict(
-                                "This event has been published, so calendars may hold it: cancel it instead of deleting it.".to_owned(),
-                            ));
-                        }
-                        return Ok(true);
-                    }
-                };
-                let note = action.takes_note().then_some(note.as_str());
-                let event = Event::set_status(conn, event_id, status, note, now)?;
-                if event.sequence != before.event.sequence {
-                    after_organiser_change(conn, &before, &event, publishes, now)?;
-                }
-                Ok(false)
-            })
-        })
+    let note = form.note.clone();
+    let changed = state
+        .db(move |conn| Ok(events::change_status(conn, &actor, id, action, &note, now)))
         .await?;
-    Ok(if deleted {
-        see_other("/my/events")
-    } else {
-        see_other(&format!("/events/{event_id}"))
-    })
+    match changed {
+        Ok(StatusChanged::Deleted) => Ok(see_other("/my/events")),
+        Ok(StatusChanged::Event(event)) => Ok(see_other(&format!("/events/{}", event.id))),
+        Err(WorkflowError::Invalid(errors)) => {
+            let event = own_event(&state, &viewer, &id.to_string()).await?.event;
+            let page = StatusPage {
+                section: "my-events",
+                csrf: viewer.csrf_token.clone(),
+                viewer,
+                action,
+                event_id: event.id,
+                event_title: event.title,
+                note: form.note,
+                errors,
+            };
+            Ok(no_store(StatusCode::UNPROCESSABLE_ENTITY, page.render()?))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 impl StatusPage {
