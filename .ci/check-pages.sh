@@ -57,7 +57,7 @@ post ana /events/$id1/edit /events/$id1/edit city=braga kind=festival "title=Fes
 
 mkdir $DIR/pages
 get() { curl -s ${2:+-b $DIR/$2.jar} "$B$1" -o "$DIR/pages/$3.html" -w "%{http_code}" | grep -q 200 || { echo "GET $1 as ${2:-nobody} failed" >&2; exit 1; }; }
-ANA=(/my/events /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete)
+ANA=(/my/events /account/tokens /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete)
 MIA=(/moderation "/moderation?city=braga" /moderation/log /events/$id3 /events/$id1 /moderation/events/$id1/unpublish /moderation/events/$id3/reject)
 ADMIN=(/admin/users "/admin/users?q=braga" /admin/users/$mia)
 get /signup "" signup; get /login "" login
