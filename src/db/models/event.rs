@@ -425,6 +425,93 @@ impl EventQuery {
     }
 }
 
+/// Where a keyset page starts and what else narrows it, for clients that page through a
+/// listing or sync it (the JSON API).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seek {
+    /// The sort key `(starts_at, id)` of the last event of the previous page: the page
+    /// holds the events after it in listing order. A key names a position, not a row
+    /// count, so events added or removed meanwhile shift no existing event across the
+    /// boundary: none is repeated and none is skipped, as an offset would.
+    pub after: Option<(NaiveDateTime, i32)>,
+    /// Only events whose last change (`updated_at`) is at or after this: the boundary
+    /// is included, so that a client passing back the time of the last change it saw,
+    /// rounded down to the second, misses nothing.
+    pub updated_since: Option<NaiveDateTime>,
+    /// At most this many events.
+    pub limit: u32,
+}
+
+/// One keyset page: see [`EventQuery::seek`].
+#[derive(Debug, Clone)]
+pub struct SeekPage {
+    pub events: Vec<EventWithCity>,
+    /// Every match of the filters and `updated_since`, wherever the page starts, counted
+    /// up to [`COUNT_CAP`].
+    pub total: i64,
+    /// Whether events follow this page.
+    pub more: bool,
+}
+
+impl EventQuery {
+    /// Published events matching the query, in listing order (what [`EventQuery::run`]
+    /// pages through: by start, latest first for past events), from `seek.after` on.
+    /// `page` and `per_page` are not used.
+    pub fn seek(
+        &self,
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+        seek: &Seek,
+    ) -> QueryResult<SeekPage> {
+        let now = now.naive_utc();
+        let matching = || {
+            let query = self.filtered(now, Slice::All);
+            match seek.updated_since {
+                Some(since) => query.filter(events::updated_at.ge(since)),
+                None => query,
+            }
+        };
+        let total = matching()
+            .select(events::id)
+            .limit(COUNT_CAP)
+            .load::<i32>(conn)?
+            .len();
+        let mut query = matching().select(Event::as_select());
+        let past = self.window.past;
+        if let Some((starts_at, id)) = seek.after {
+            let same_start = events::starts_at.eq(starts_at);
+            query = if past {
+                query.filter(
+                    events::starts_at
+                        .lt(starts_at)
+                        .or(same_start.and(events::id.lt(id))),
+                )
+            } else {
+                query.filter(
+                    events::starts_at
+                        .gt(starts_at)
+                        .or(same_start.and(events::id.gt(id))),
+                )
+            };
+        }
+        let query = if past {
+            query.order((events::starts_at.desc(), events::id.desc()))
+        } else {
+            query.order((events::starts_at.asc(), events::id.asc()))
+        };
+        let limit = seek.limit.max(1);
+        // One more than asked tells whether another page follows.
+        let mut events = query.limit(i64::from(limit) + 1).load(conn)?;
+        let more = events.len() > limit as usize;
+        events.truncate(limit as usize);
+        Ok(SeekPage {
+            events: with_cities(conn, events)?,
+            total: i64::try_from(total).unwrap_or(i64::MAX),
+            more,
+        })
+    }
+}
+
 /// A feed's events, in start order.
 #[derive(Debug, Clone)]
 pub struct FeedEvents {
