@@ -355,18 +355,24 @@ async fn api_paging_over_250_events_with_inserts_between_pages_repeats_and_skips
     let app = spawn_app().await;
     let mut existing = HashSet::new();
     for i in 0..250 {
-        // Pairs of events share a start, so the id breaks ties.
+        // Pairs of events share a start, so the id breaks ties; some are running now,
+        // so that the pages cross from those to the later ones.
         let day = 1 + (i / 2) % 28;
         let hour = 8 + (i / 56);
         let start = format!("2027-01-{day:02} {hour:02}:00");
-        let event = app
+        let builder = app
             .event(if i % 3 == 0 { "braga" } else { "krakow" })
-            .title(&format!("Event {i}"))
-            .timed(&start, None)
-            .insert();
+            .title(&format!("Event {i}"));
+        let event = if i % 7 == 0 {
+            builder.all_day(&format!("2026-11-{:02}", 1 + i % 27), "2026-12-05")
+        } else {
+            builder.timed(&start, None)
+        }
+        .insert();
         existing.insert(event.id);
     }
     let mut seen: Vec<i64> = Vec::new();
+    let mut starts = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
@@ -376,13 +382,12 @@ async fn api_paging_over_250_events_with_inserts_between_pages_repeats_and_skips
         };
         let json = app.get(&path).await.json();
         pages += 1;
-        seen.extend(
-            json["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_i64().unwrap()),
-        );
+        for e in json["events"].as_array().unwrap() {
+            seen.push(e["id"].as_i64().unwrap());
+            let at =
+                chrono::DateTime::parse_from_rfc3339(e["starts_at"].as_str().unwrap()).unwrap();
+            starts.push(at.to_utc());
+        }
         // Between pages, events appear before the place reached, at it and after it.
         for (n, start) in [
             (pages * 3, "2026-12-20 10:00"),
@@ -405,6 +410,7 @@ async fn api_paging_over_250_events_with_inserts_between_pages_repeats_and_skips
     for id in &existing {
         assert!(unique.contains(&i64::from(*id)), "event {id} was skipped");
     }
+    assert!(starts.is_sorted(), "the pages are in listing order");
     assert!(pages >= 9);
 }
 

@@ -374,13 +374,21 @@ impl EventQuery {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
-        let query = self.filtered(now, slice).select(Event::as_select());
-        let query = if self.window.past {
+        self.in_order(self.filtered(now, slice))
+            .select(Event::as_select())
+            .limit(limit)
+            .offset(offset)
+            .load(conn)
+    }
+
+    /// `query` in listing order: by start, latest first for past events; the id makes
+    /// the order total, which keyset pages need.
+    fn in_order(&self, query: EventsBoxed<'static>) -> EventsBoxed<'static> {
+        if self.window.past {
             query.order((events::starts_at.desc(), events::id.desc()))
         } else {
             query.order((events::starts_at.asc(), events::id.asc()))
-        };
-        query.limit(limit).offset(offset).load(conn)
+        }
     }
 
     /// One page of published events matching the query, and how many there are (up to
@@ -464,51 +472,75 @@ impl EventQuery {
         seek: &Seek,
     ) -> QueryResult<SeekPage> {
         let now = now.naive_utc();
-        let matching = || {
-            let query = self.filtered(now, Slice::All);
-            match seek.updated_since {
-                Some(since) => query.filter(events::updated_at.ge(since)),
-                None => query,
-            }
-        };
-        let total = matching()
+        let total = self
+            .since(self.filtered(now, Slice::All), seek)
             .select(events::id)
             .limit(COUNT_CAP)
             .load::<i32>(conn)?
             .len();
-        let mut query = matching().select(Event::as_select());
-        let past = self.window.past;
-        if let Some((starts_at, id)) = seek.after {
-            let same_start = events::starts_at.eq(starts_at);
-            query = if past {
-                query.filter(
-                    events::starts_at
-                        .lt(starts_at)
-                        .or(same_start.and(events::id.lt(id))),
-                )
-            } else {
-                query.filter(
-                    events::starts_at
-                        .gt(starts_at)
-                        .or(same_start.and(events::id.gt(id))),
-                )
-            };
-        }
-        let query = if past {
-            query.order((events::starts_at.desc(), events::id.desc()))
-        } else {
-            query.order((events::starts_at.asc(), events::id.asc()))
-        };
-        let limit = seek.limit.max(1);
         // One more than asked tells whether another page follows.
-        let mut events = query.limit(i64::from(limit) + 1).load(conn)?;
-        let more = events.len() > limit as usize;
-        events.truncate(limit as usize);
+        let wanted = usize::try_from(seek.limit.max(1)).unwrap_or(usize::MAX);
+        // As in `run`: upcoming events are read as two index-ordered slices (running
+        // now, then later), not one sort of every upcoming event. All of the first
+        // start before all of the second, so together they are in listing order.
+        let upcoming = !self.window.past && !self.window.has_dates();
+        let slices: &[Slice] = if upcoming {
+            &[Slice::OnNow, Slice::Later]
+        } else {
+            &[Slice::All]
+        };
+        let mut events = Vec::new();
+        for &slice in slices {
+            let missing = wanted + 1 - events.len();
+            // A page that starts after now has nothing left of the running events.
+            let passed = slice == Slice::OnNow && seek.after.is_some_and(|(at, _)| at > now);
+            if missing == 0 || passed {
+                continue;
+            }
+            let query = self.since(self.filtered(now, slice), seek);
+            events.extend(
+                self.in_order(self.after(query, seek))
+                    .select(Event::as_select())
+                    .limit(i64::try_from(missing).unwrap_or(i64::MAX))
+                    .load(conn)?,
+            );
+        }
+        let more = events.len() > wanted;
+        events.truncate(wanted);
         Ok(SeekPage {
             events: with_cities(conn, events)?,
             total: i64::try_from(total).unwrap_or(i64::MAX),
             more,
         })
+    }
+
+    /// `query` narrowed to the events changed since `seek.updated_since`.
+    fn since(&self, query: EventsBoxed<'static>, seek: &Seek) -> EventsBoxed<'static> {
+        match seek.updated_since {
+            Some(since) => query.filter(events::updated_at.ge(since)),
+            None => query,
+        }
+    }
+
+    /// `query` narrowed to the events after `seek.after` in listing order.
+    fn after(&self, query: EventsBoxed<'static>, seek: &Seek) -> EventsBoxed<'static> {
+        let Some((starts_at, id)) = seek.after else {
+            return query;
+        };
+        let same_start = events::starts_at.eq(starts_at);
+        if self.window.past {
+            query.filter(
+                events::starts_at
+                    .lt(starts_at)
+                    .or(same_start.and(events::id.lt(id))),
+            )
+        } else {
+            query.filter(
+                events::starts_at
+                    .gt(starts_at)
+                    .or(same_start.and(events::id.gt(id))),
+            )
+        }
     }
 }
 
