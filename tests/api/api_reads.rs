@@ -83,6 +83,7 @@ async fn api_a_timed_event_has_local_times_and_instants_with_offsets() {
         .venue("Księgarnia Massolit", "Felicjanek 4")
         .coordinates(50.0585, 19.9425)
         .price("20 zł")
+        .organizer("Massolit Books")
         .insert();
     let e = &event_json(&app, &event).await;
     assert_eq!(e["id"], event.id);
@@ -109,6 +110,9 @@ async fn api_a_timed_event_has_local_times_and_instants_with_offsets() {
     assert_eq!(e["price"], "20 zł");
     assert_eq!(e["is_free"], false);
     assert_eq!(e["status"], "scheduled");
+    assert_eq!(e["status_note"], Value::Null);
+    assert_eq!(e["organizer"], "Massolit Books");
+    assert_eq!(e["website"], Value::Null);
     assert_eq!(e["sequence"], 0);
     assert_eq!(e["created_at"], "2026-11-28T12:00:00Z");
     assert_eq!(e["updated_at"], "2026-11-28T12:00:00Z");
@@ -701,4 +705,27 @@ async fn api_the_api_page_explains_with_curl_examples() {
     );
     assert!(res.body.contains(r#"href="/api/v1/openapi.json""#));
     assert!(!res.body.contains("<script"));
+}
+
+#[actix_web::test]
+async fn api_a_cancelled_event_stays_listed_with_its_status_and_note() {
+    let app = spawn_app().await;
+    let event = app.event("braga").title("Open-Air Concert").insert();
+    {
+        let mut conn = app.pool.get().unwrap();
+        Event::set_status(
+            &mut conn,
+            event.id,
+            EventStatus::Cancelled,
+            Some("Storm warning."),
+            app.now,
+        )
+        .unwrap();
+    }
+    let e = event_json(&app, &event).await;
+    assert_eq!(e["status"], "cancelled");
+    assert_eq!(e["status_note"], "Storm warning.");
+    assert_eq!(e["sequence"], 1);
+    let list = app.get("/api/v1/events").await.json();
+    assert_eq!(titles(&list), ["Open-Air Concert"]);
 }

@@ -69,6 +69,15 @@ pub struct EventJson {
     pub is_free: bool,
     #[schema(value_type = EventStatus)]
     pub status: EventStatus,
+    /// The organiser's note on a cancellation or postponement, as the page shows it.
+    #[schema(required = true)]
+    pub status_note: Option<String>,
+    /// Who organises it, when the organiser said.
+    #[schema(required = true)]
+    pub organizer: Option<String>,
+    /// The organiser's own page for the event.
+    #[schema(required = true)]
+    pub website: Option<String>,
     /// The iCalendar SEQUENCE: it rises on every change a subscriber can see.
     #[schema(example = 0)]
     pub sequence: i32,
@@ -152,6 +161,9 @@ impl EventJson {
             price: e.price.clone(),
             is_free: e.is_free,
             status: e.status,
+            status_note: e.status_note.clone(),
+            organizer: e.organizer_name.clone(),
+            website: e.url.clone(),
             sequence: e.sequence,
             created_at: utc(e.created_at),
             updated_at: utc(e.updated_at),
