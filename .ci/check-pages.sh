@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The pages of organisers, moderators and admins through webcheck's Nu HTML checker and
+# The pages of organisers, moderators and admins (and /api) through webcheck's Nu HTML checker and
 # axe (desktop and phone), as each role sees them, error states included. Part of
 # .ci/run; by hand: bash .ci/check-pages.sh
 # It builds a scratch database with an admin (`admin create`), an organiser, a moderator
@@ -60,7 +60,7 @@ get() { curl -s ${2:+-b $DIR/$2.jar} "$B$1" -o "$DIR/pages/$3.html" -w "%{http_c
 ANA=(/my/events /account/tokens /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete)
 MIA=(/moderation "/moderation?city=braga" /moderation/log /events/$id3 /events/$id1 /moderation/events/$id1/unpublish /moderation/events/$id3/reject)
 ADMIN=(/admin/users "/admin/users?q=braga" /admin/users/$mia)
-get /signup "" signup; get /login "" login
+get /signup "" signup; get /login "" login; get /api "" api
 n=0; for u in "${ANA[@]}"; do get "$u" ana ana$((n++)); done
 n=0; for u in "${MIA[@]}"; do get "$u" mia mia$((n++)); done
 n=0; for u in "${ADMIN[@]}"; do get "$u" admin admin$((n++)); done
@@ -82,7 +82,7 @@ cookie() { awk '$6=="cc_session"{print $7}' $DIR/$1.jar; }
 urls() { for u in "$@"; do printf '%s ' "$B$u"; done; }
 for mode in "" --mobile; do
   echo "== axe ${mode:-(desktop)}"
-  (cd "$W" && node bin/a11y_check.js $mode $B/signup $B/login | tail -1) || status=1
+  (cd "$W" && node bin/a11y_check.js $mode $B/signup $B/login $B/api | tail -1) || status=1
   (cd "$W" && WEBCHECK_COOKIE="cc_session=$(cookie ana)" node bin/a11y_check.js $mode $(urls "${ANA[@]}") | tail -1) || status=1
   (cd "$W" && WEBCHECK_COOKIE="cc_session=$(cookie mia)" node bin/a11y_check.js $mode $(urls "${MIA[@]}") | tail -1) || status=1
   (cd "$W" && WEBCHECK_COOKIE="cc_session=$(cookie admin)" node bin/a11y_check.js $mode $(urls "${ADMIN[@]}") | tail -1) || status=1

@@ -1,6 +1,7 @@
 //! The one error type of the application. Handlers of pages return it and it renders
 //! as an HTML page in the site's layout; JSON endpoints wrap it in [`ApiError`] and it
-//! renders as `{"error": {...}}`. Either way the status is the same.
+//! renders as `{"errors": [{"detail": …, "parameter": …}]}`. Either way the status is the
+//! same.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
@@ -260,31 +261,58 @@ impl ResponseError for AppError {
     }
 }
 
-/// [`AppError`] as JSON: `{"error": {"status": 400, "parameter": "from", "message": "…"}}`.
+/// [`AppError`] as JSON, the shape of every error of `/api/`:
+/// `{"errors": [{"detail": "The parameter “from” is wrong: …", "parameter": "from"}]}`.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct ApiError(#[from] pub AppError);
 
+/// The body of every API error. A list, so that a request refused for several reasons
+/// can say them all at once (the writes' validation does).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorsBody {
+    pub errors: Vec<ErrorItem>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorItem {
+    /// What went wrong, in a sentence for people.
+    pub detail: String,
+    /// The query parameter at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.0.status_code()
+        match &self.0 {
+            // "Sign in first" is a redirect on pages; the API has no sign-in page to send
+            // anyone to.
+            AppError::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
+            other => other.status_code(),
+        }
     }
 
     fn error_response(&self) -> HttpResponse {
         self.0.log();
         let parameter = match &self.0 {
-            AppError::BadRequest { param, .. } => Some(param.as_str()),
+            AppError::BadRequest { param, .. } => Some(param.clone()),
             _ => None,
         };
         let mut response = HttpResponse::build(self.status_code());
-        self.0.headers_into(&mut response);
-        response.json(serde_json::json!({
-            "error": {
-                "status": self.status_code().as_u16(),
-                "parameter": parameter,
-                "message": self.0.public_message(),
+        match &self.0 {
+            // A 401 says how to authenticate, whichever error made it.
+            AppError::LoginRequired { .. } => {
+                AppError::Unauthorized(String::new()).headers_into(&mut response)
             }
-        }))
+            other => other.headers_into(&mut response),
+        }
+        response.json(ErrorsBody {
+            errors: vec![ErrorItem {
+                detail: self.0.public_message(),
+                parameter,
+            }],
+        })
     }
 }
 
@@ -311,11 +339,10 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&body_of(response).await).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"error": {
-                "status": 400,
+            serde_json::json!({"errors": [{
                 "parameter": "from",
-                "message": "The parameter “from” is wrong: “2026-13-45” is not a date.",
-            }})
+                "detail": "The parameter “from” is wrong: “2026-13-45” is not a date.",
+            }]})
         );
     }
 

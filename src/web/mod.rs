@@ -1,5 +1,6 @@
 //! HTTP: routes, shared state, and the headers every response carries.
 
+pub mod api;
 pub mod assets;
 pub mod calendar_links;
 pub mod feeds;
@@ -143,6 +144,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             submissions::change_status,
         ))
         .service(readable("/static/{file}", assets::serve_asset))
+        .service(readable("/api", api::page::api_page))
+        .configure(api::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found(
                 "There is nothing at this address.",

@@ -12,18 +12,39 @@ pub const MAX_PAGE: u32 = 10_000;
 /// The longest search text.
 pub const MAX_QUERY_CHARS: usize = 200;
 
-/// The `/events` query string as typed. Empty values (an "any" choice in the filter
-/// form) mean "not given".
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+/// The `/events` query string as typed (also that of `/events.ics` and
+/// `/api/v1/events`, whose OpenAPI document describes it from here). Empty values (an
+/// "any" choice in the filter form) mean "not given".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsParams {
+    /// Only the events of this city (its slug, as in `/api/v1/cities`).
+    #[param(example = "krakow")]
     pub city: Option<String>,
+    /// Only the events of cities in this country: an ISO 3166 alpha-2 code, either case.
+    #[param(example = "PT", pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
+    /// Only events of this creative field.
+    #[param(value_type = Option<CreativeField>)]
     pub field: Option<String>,
+    /// Only events of this kind.
+    #[param(value_type = Option<EventKind>)]
     pub kind: Option<String>,
+    /// Only events still running on or after this local date (YYYY-MM-DD, 2000 to 2100).
+    #[param(format = Date)]
     pub from: Option<String>,
+    /// Only events that start on or before this local date (YYYY-MM-DD, 2000 to 2100).
+    #[param(format = Date)]
     pub to: Option<String>,
+    /// Words in the title, venue or description; each word matches the start of a word.
+    #[param(max_length = 200)]
     pub q: Option<String>,
+    /// `1`: events that have ended, latest first. Without it, and without `from` and
+    /// `to`: events that have not ended.
+    #[param(pattern = "^[01]$")]
     pub past: Option<String>,
+    /// The page of the HTML listing; the API pages with `cursor` instead.
+    #[param(ignore)]
     pub page: Option<String>,
 }
 

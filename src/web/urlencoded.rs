@@ -14,8 +14,8 @@
 //!   that field (see `domain::text`); browsers never send such bytes from our pages;
 //! * a body that is not a form is a 415 that says what to send.
 //!
-//! Errors come back in the format of the address they were sent to: plain text for the
-//! `.ics` feeds, the HTML error page elsewhere.
+//! Errors come back in the format of the address they were sent to: JSON under `/api/`,
+//! plain text for the `.ics` feeds, the HTML error page elsewhere.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -57,10 +57,13 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-/// An error in the format of the address the request was sent to: a feed's is one line
-/// of plain text (a calendar app shows the body as it is), a page's is the error page.
+/// An error in the format of the address the request was sent to: the API's is JSON, a
+/// feed's is one line of plain text (a calendar app shows the body as it is), a page's is
+/// the error page.
 pub fn in_format_of(req: &HttpRequest, error: AppError) -> actix_web::Error {
-    if req.path().ends_with(".ics") {
+    if req.path().starts_with("/api/") {
+        crate::error::ApiError(error).into()
+    } else if req.path().ends_with(".ics") {
         crate::web::feeds::FeedError(error).into()
     } else {
         error.into()

@@ -5,7 +5,7 @@ use creative_calendar::domain::{CreativeField, EventKind, EventStatus, Moderatio
 use crate::helpers::{TestApp, spawn_app};
 
 /// A small, varied programme across three countries and several fields.
-fn programme(app: &TestApp) {
+pub(crate) fn programme(app: &TestApp) {
     app.event("krakow")
         .title("Conrad Festival")
         .kind(EventKind::Festival)

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod api_reads;
 mod browse_events;
 mod calendar_links;
 mod cities;

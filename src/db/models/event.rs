@@ -374,13 +374,21 @@ impl EventQuery {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
-        let query = self.filtered(now, slice).select(Event::as_select());
-        let query = if self.window.past {
+        self.in_order(self.filtered(now, slice))
+            .select(Event::as_select())
+            .limit(limit)
+            .offset(offset)
+            .load(conn)
+    }
+
+    /// `query` in listing order: by start, latest first for past events; the id makes
+    /// the order total, which keyset pages need.
+    fn in_order(&self, query: EventsBoxed<'static>) -> EventsBoxed<'static> {
+        if self.window.past {
             query.order((events::starts_at.desc(), events::id.desc()))
         } else {
             query.order((events::starts_at.asc(), events::id.asc()))
-        };
-        query.limit(limit).offset(offset).load(conn)
+        }
     }
 
     /// One page of published events matching the query, and how many there are (up to
@@ -422,6 +430,117 @@ impl EventQuery {
             page,
             per_page,
         })
+    }
+}
+
+/// Where a keyset page starts and what else narrows it, for clients that page through a
+/// listing or sync it (the JSON API).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seek {
+    /// The sort key `(starts_at, id)` of the last event of the previous page: the page
+    /// holds the events after it in listing order. A key names a position, not a row
+    /// count, so events added or removed meanwhile shift no existing event across the
+    /// boundary: none is repeated and none is skipped, as an offset would.
+    pub after: Option<(NaiveDateTime, i32)>,
+    /// Only events whose last change (`updated_at`) is at or after this: the boundary
+    /// is included, so that a client passing back the time of the last change it saw,
+    /// rounded down to the second, misses nothing.
+    pub updated_since: Option<NaiveDateTime>,
+    /// At most this many events.
+    pub limit: u32,
+}
+
+/// One keyset page: see [`EventQuery::seek`].
+#[derive(Debug, Clone)]
+pub struct SeekPage {
+    pub events: Vec<EventWithCity>,
+    /// Every match of the filters and `updated_since`, wherever the page starts, counted
+    /// up to [`COUNT_CAP`].
+    pub total: i64,
+    /// Whether events follow this page.
+    pub more: bool,
+}
+
+impl EventQuery {
+    /// Published events matching the query, in listing order (what [`EventQuery::run`]
+    /// pages through: by start, latest first for past events), from `seek.after` on.
+    /// `page` and `per_page` are not used.
+    pub fn seek(
+        &self,
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+        seek: &Seek,
+    ) -> QueryResult<SeekPage> {
+        let now = now.naive_utc();
+        let total = self
+            .since(self.filtered(now, Slice::All), seek)
+            .select(events::id)
+            .limit(COUNT_CAP)
+            .load::<i32>(conn)?
+            .len();
+        // One more than asked tells whether another page follows.
+        let wanted = usize::try_from(seek.limit.max(1)).unwrap_or(usize::MAX);
+        // As in `run`: upcoming events are read as two index-ordered slices (running
+        // now, then later), not one sort of every upcoming event. All of the first
+        // start before all of the second, so together they are in listing order.
+        let upcoming = !self.window.past && !self.window.has_dates();
+        let slices: &[Slice] = if upcoming {
+            &[Slice::OnNow, Slice::Later]
+        } else {
+            &[Slice::All]
+        };
+        let mut events = Vec::new();
+        for &slice in slices {
+            let missing = wanted + 1 - events.len();
+            // A page that starts after now has nothing left of the running events.
+            let passed = slice == Slice::OnNow && seek.after.is_some_and(|(at, _)| at > now);
+            if missing == 0 || passed {
+                continue;
+            }
+            let query = self.since(self.filtered(now, slice), seek);
+            events.extend(
+                self.in_order(self.after(query, seek))
+                    .select(Event::as_select())
+                    .limit(i64::try_from(missing).unwrap_or(i64::MAX))
+                    .load(conn)?,
+            );
+        }
+        let more = events.len() > wanted;
+        events.truncate(wanted);
+        Ok(SeekPage {
+            events: with_cities(conn, events)?,
+            total: i64::try_from(total).unwrap_or(i64::MAX),
+            more,
+        })
+    }
+
+    /// `query` narrowed to the events changed since `seek.updated_since`.
+    fn since(&self, query: EventsBoxed<'static>, seek: &Seek) -> EventsBoxed<'static> {
+        match seek.updated_since {
+            Some(since) => query.filter(events::updated_at.ge(since)),
+            None => query,
+        }
+    }
+
+    /// `query` narrowed to the events after `seek.after` in listing order.
+    fn after(&self, query: EventsBoxed<'static>, seek: &Seek) -> EventsBoxed<'static> {
+        let Some((starts_at, id)) = seek.after else {
+            return query;
+        };
+        let same_start = events::starts_at.eq(starts_at);
+        if self.window.past {
+            query.filter(
+                events::starts_at
+                    .lt(starts_at)
+                    .or(same_start.and(events::id.lt(id))),
+            )
+        } else {
+            query.filter(
+                events::starts_at
+                    .gt(starts_at)
+                    .or(same_start.and(events::id.gt(id))),
+            )
+        }
     }
 }
 

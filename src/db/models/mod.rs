@@ -16,7 +16,7 @@ pub use api_token::{ApiToken, MAX_TOKENS_PER_ACCOUNT, NewTokenError};
 pub use city::{City, CityFilter, Country, NewCity};
 pub use event::{
     COUNT_CAP, Event, EventChangeError, EventPage, EventQuery, EventWithCity, FeedEvents, NewEvent,
-    UpcomingCounts, Window, data_revision,
+    Seek, SeekPage, UpcomingCounts, Window, data_revision,
 };
 pub use moderation::{EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue};
 pub use server_secret::ServerSecret;

@@ -429,7 +429,7 @@ impl Drop for Claim<'_> {
 }
 
 /// A strong validator from the bytes themselves: length and 64-bit FNV-1a.
-fn content_tag(bytes: &[u8]) -> String {
+pub(crate) fn content_tag(bytes: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         hash ^= u64::from(*b);

@@ -37,6 +37,7 @@ use crate::web::params::{EventFilter, EventsParams, short};
 
 use crate::web::urlencoded::Query;
 pub use cache::FeedCache;
+pub(crate) use cache::content_tag;
 use cache::{Built, BuiltFeed, Got, Wanted};
 
 /// How long shared caches may serve a feed without asking again. Short next to the
@@ -322,13 +323,20 @@ impl Conditions {
             _ => &feed.etag,
         };
         match &self.precondition {
-            Precondition::None | Precondition::IfNoneMatch(None) => false,
-            Precondition::IfNoneMatch(Some(IfNoneMatch::Any)) => true,
-            Precondition::IfNoneMatch(Some(IfNoneMatch::Items(tags))) => {
-                tags.iter().any(|t| t.weak_eq(etag))
-            }
+            Precondition::None => false,
+            Precondition::IfNoneMatch(header) => none_match(header.as_ref(), etag),
             Precondition::IfModifiedSince(since) => unchanged_since(feed.changed, *since, now),
         }
+    }
+}
+
+/// Whether an `If-None-Match` header (`None`: one that did not parse) names `etag`, by
+/// weak comparison (RFC 9110 13.1.2); the API's answers are held to it too.
+pub(crate) fn none_match(header: Option<&IfNoneMatch>, etag: &header::EntityTag) -> bool {
+    match header {
+        None => false,
+        Some(IfNoneMatch::Any) => true,
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(etag)),
     }
 }
 

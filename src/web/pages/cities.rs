@@ -14,11 +14,18 @@ use crate::web::calendar_links::Subscription;
 use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
 use crate::web::urlencoded::Query;
 
-#[derive(Debug, Default, Deserialize)]
+/// The `/cities` query string (also that of `/api/v1/cities`).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CitiesParams {
+    /// Only the cities of this creative field.
+    #[param(value_type = Option<CreativeField>)]
     pub field: Option<String>,
+    /// Only the cities in this country: an ISO 3166 alpha-2 code, either case.
+    #[param(example = "PT", pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     /// Part of a city's or country's name, accents optional ("krakow", "brasil").
+    #[param(max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -52,40 +59,75 @@ impl CitiesPage {
     }
 }
 
+/// The `/cities` filters, checked; `/cities` and `/api/v1/cities` read them alike.
+#[derive(Debug, Clone, Default)]
+pub struct CitySearch {
+    pub filter: CityFilter,
+    /// The search text as typed, cleaned, for the form to show again.
+    pub q: String,
+    /// `q` folded to lower-case ASCII.
+    needle: String,
+}
+
+impl TryFrom<&CitiesParams> for CitySearch {
+    type Error = AppError;
+
+    fn try_from(params: &CitiesParams) -> Result<CitySearch, AppError> {
+        let field = parse_choice(
+            &params.field,
+            "field",
+            "a creative field",
+            CreativeField::parse,
+            CreativeField::slugs,
+        )?;
+        let country = parse_country(&params.country)?;
+        let q = params.q.as_deref().map(clean_line).unwrap_or_default();
+        if q.chars().count() > MAX_QUERY_CHARS {
+            return Err(AppError::bad_request(
+                "q",
+                format!("the search text is at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        Ok(CitySearch {
+            filter: CityFilter { field, country },
+            needle: fold(&q),
+            q,
+        })
+    }
+}
+
+impl CitySearch {
+    /// Whether `city` matches the search text (the other filters are in the query).
+    pub fn matches(&self, city: &City) -> bool {
+        self.needle.is_empty()
+            || fold(&city.name).contains(&self.needle)
+            || fold(&city.country).contains(&self.needle)
+    }
+
+    /// The matching cities, by name.
+    pub fn run(&self, conn: &mut diesel::SqliteConnection) -> Result<Vec<City>, AppError> {
+        let mut cities = City::list(conn, &self.filter)?;
+        cities.retain(|c| self.matches(c));
+        Ok(cities)
+    }
+}
+
 pub async fn list_cities(
     state: web::Data<AppState>,
     params: Query<CitiesParams>,
 ) -> Result<Html, AppError> {
-    let field = parse_choice(
-        &params.field,
-        "field",
-        "a creative field",
-        CreativeField::parse,
-        CreativeField::slugs,
-    )?;
-    let country = parse_country(&params.country)?;
-    let q = params.q.as_deref().map(clean_line).unwrap_or_default();
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::bad_request(
-            "q",
-            format!("the search text is at most {MAX_QUERY_CHARS} characters"),
-        ));
-    }
-    let needle = fold(&q);
-    let filter = CityFilter { field, country };
+    let search = CitySearch::try_from(&params.into_inner())?;
     let counts = state.upcoming_counts().await?;
+    let selected_field = search.filter.field;
+    let selected_country = search.filter.country.map(|c| c.to_string());
+    let q = search.q.clone();
     let (cities, countries) = state
-        .db(move |conn| Ok((City::list(conn, &filter)?, City::countries(conn)?)))
+        .db(move |conn| Ok((search.run(conn)?, City::countries(conn)?)))
         .await?;
     render(&CitiesPage {
         section: "cities",
         cities: cities
             .into_iter()
-            .filter(|c| {
-                needle.is_empty()
-                    || fold(&c.name).contains(&needle)
-                    || fold(&c.country).contains(&needle)
-            })
             .map(|c| CityRow {
                 upcoming: counts.by_city.get(&c.id).copied().unwrap_or(0),
                 slug: c.slug.to_string(),
@@ -96,8 +138,8 @@ pub async fn list_cities(
             })
             .collect(),
         countries,
-        selected_field: field,
-        selected_country: country.map(|c| c.to_string()),
+        selected_field,
+        selected_country,
         q,
     })
 }

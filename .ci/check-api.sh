@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The JSON API of a served demo database against its own OpenAPI document, with
+# schemathesis (../shared/tools/webcheck's api_fuzz.sh): no 5xx, and every status,
+# content type, header and body as the document says, for generated requests and for
+# methods the document does not list. Part of .ci/run; by hand: bash .ci/check-api.sh
+#
+# Left out until the document states what the server accepts exactly (issue 10, the
+# next step): positive_data_acceptance and negative_data_rejection. The filters take an
+# empty value as "not given" (as the /events form sends it), dates only from 2000 to
+# 2100 and `to` not before `from`, and `city` only a member's slug; the schema does not
+# say so yet, so those two checks would fail on choices the pages made on purpose.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+W=${WEBCHECK_DIR:-../shared/tools/webcheck}
+[ -d "$W/bin" ] || W=/work/shared/tools/webcheck
+[ -d "$W/bin" ] || { echo "SKIPPED: webcheck not found beside the checkout (set WEBCHECK_DIR)"; exit 0; }
+W=$(cd "$W" && pwd)
+bash "$W/install.sh" >/dev/null
+bin=${1:-target/debug/creative-calendar}
+[ -x "$bin" ] || cargo build --locked --quiet
+DIR=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+B=http://127.0.0.1:$PORT
+trap 'kill $server 2>/dev/null || true; rm -rf "$DIR"' EXIT
+"$bin" demo --database "$DIR/a.db" --events 300 --seed 7 >/dev/null
+"$bin" serve --database "$DIR/a.db" --bind "127.0.0.1:$PORT" --public-url "$B" --workers 1 >"$DIR/server.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -sf "$B/healthz" >/dev/null && break; sleep 0.2; done
+ST_MAX_EXAMPLES=${ST_MAX_EXAMPLES:-40} ST_TIMEOUT=${ST_TIMEOUT:-300} bash "$W/bin/api_fuzz.sh" \
+  "$B/api/v1/openapi.json" "$B" --seed 7 \
+  --exclude-checks positive_data_acceptance,negative_data_rejection

@@ -1,0 +1,319 @@
+//! `/api/v1/events` and `/api/v1/events/{id}`.
+
+use actix_web::{HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDateTime};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+
+use super::json::{EventBody, EventJson, EventsBody, EventsMeta};
+use super::{ApiResult, BadParameter, Missing, Unchanged, json_response};
+use crate::db::models::{Event, Seek};
+use crate::error::{AppError, OrWhenMissing};
+use crate::web::AppState;
+use crate::web::pages::events::{event_query, filter_city, no_event, parse_event_id};
+use crate::web::params::{EventFilter, EventsParams, short};
+use crate::web::urlencoded::Query;
+
+/// The most events one page holds, and how many it holds unless told.
+pub const MAX_LIMIT: u32 = 100;
+pub const DEFAULT_LIMIT: u32 = 20;
+
+/// The query string of `/api/v1/events`: the filters of `/events`, read by the same
+/// code, and the paging.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListParams {
+    #[serde(flatten)]
+    pub filters: EventsParams,
+    #[serde(flatten)]
+    pub paging: PagingParams,
+}
+
+/// What `/api/v1/events` takes besides the filters of `/events`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PagingParams {
+    /// Only events changed at or after this instant (RFC 3339, with an offset or `Z`):
+    /// pass the latest `updated_at` you hold to fetch what changed since. Events that
+    /// were unpublished or deleted meanwhile are not listed.
+    #[param(format = DateTime, example = "2026-11-28T12:00:00Z")]
+    pub updated_since: Option<String>,
+    /// How many events a page holds.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<String>,
+    /// The `meta.next_cursor` of the previous page, with the same filters.
+    pub cursor: Option<String>,
+}
+
+/// Parses `limit`: digits only (one spelling per number, as for pages), 1 to 100.
+fn parse_limit(value: Option<&str>) -> Result<u32, AppError> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    Some(v)
+        .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && !v.starts_with('0'))
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "limit",
+                format!("“{}” is not a whole number from 1 to {MAX_LIMIT}", short(v)),
+            )
+        })
+}
+
+/// Parses `updated_since`, an RFC 3339 instant, into UTC.
+fn parse_updated_since(value: Option<&str>) -> Result<Option<NaiveDateTime>, AppError> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| Some(t.naive_utc()))
+        .map_err(|_| {
+            AppError::bad_request(
+                "updated_since",
+                format!(
+                    "“{}” is not an RFC 3339 instant such as 2026-11-28T12:00:00Z",
+                    short(v)
+                ),
+            )
+        })
+}
+
+/// Where a page starts: the sort key of the last event of the page before, and a hash
+/// of what was asked, so that a cursor is only ever used with the filters it was made
+/// for (with others it would start a different listing at an arbitrary point).
+///
+/// Written as base64url of `v1.{starts_at in µs}.{id}.{scope}`: opaque to clients, who
+/// only pass it back, and free to change with the version prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    starts_at: NaiveDateTime,
+    id: i32,
+    scope: String,
+}
+
+impl Cursor {
+    /// The scope of a listing: its filters in their canonical spelling and `updated_since`.
+    fn scope(filter: &EventFilter, updated_since: Option<NaiveDateTime>) -> String {
+        let mut hash = Sha256::new();
+        hash.update(filter.query_string(1));
+        hash.update(b"\n");
+        if let Some(since) = updated_since {
+            hash.update(since.and_utc().timestamp_micros().to_string());
+        }
+        let digest = hash.finalize();
+        digest[..9].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn encode(&self) -> String {
+        let text = format!(
+            "v1.{}.{}.{}",
+            self.starts_at.and_utc().timestamp_micros(),
+            self.id,
+            self.scope
+        );
+        URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// The cursor in `value`, if it is one this API made for `scope`.
+    fn decode(value: &str, scope: &str) -> Result<Cursor, AppError> {
+        let bad = || {
+            AppError::bad_request(
+                "cursor",
+                "it is not a cursor this API gave; pass meta.next_cursor as it came",
+            )
+        };
+        let text = URL_SAFE_NO_PAD
+            .decode(value)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(bad)?;
+        let mut parts = text.split('.');
+        let (Some("v1"), Some(micros), Some(id), Some(cursor_scope), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(bad());
+        };
+        let starts_at = micros
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_micros)
+            .ok_or_else(bad)?
+            .naive_utc();
+        let id = id.parse::<i32>().map_err(|_| bad())?;
+        if cursor_scope != scope {
+            return Err(AppError::bad_request(
+                "cursor",
+                "it belongs to a listing with other filters; use it with the filters and \
+                 updated_since it came with, or start again without a cursor",
+            ));
+        }
+        Ok(Cursor {
+            starts_at,
+            id,
+            scope: scope.to_owned(),
+        })
+    }
+}
+
+/// Published events, in the order of the `/events` listing.
+///
+/// The filters are those of `/events` and mean the same. Without `from`, `to` or
+/// `past`: events that have not ended, by start (those running now come first). With
+/// `past=1`: events that have ended, the latest first. Follow `meta.next_cursor` for
+/// the next page: events added meanwhile never repeat or hide another.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "events",
+    params(EventsParams, PagingParams),
+    responses(
+        (status = 200, description = "A page of events", body = EventsBody,
+            headers(("ETag" = String, description = "Send it back in If-None-Match"))),
+        Unchanged,
+        BadParameter,
+    )
+)]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    params: Query<ListParams>,
+) -> ApiResult {
+    let ListParams { filters, paging } = params.into_inner();
+    if filters.page.is_some() {
+        return Err(AppError::bad_request(
+            "page",
+            "the API has no page numbers; pass the meta.next_cursor of a page as cursor",
+        )
+        .into());
+    }
+    let filter = EventFilter::try_from(&filters)?;
+    let limit = parse_limit(paging.limit.as_deref())?;
+    let updated_since = parse_updated_since(paging.updated_since.as_deref())?;
+    let scope = Cursor::scope(&filter, updated_since);
+    let after = match paging.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(value) => {
+            let cursor = Cursor::decode(value, &scope)?;
+            Some((cursor.starts_at, cursor.id))
+        }
+        None => None,
+    };
+    let now = state.clock.now();
+    let page = state
+        .db(move |conn| {
+            let city = filter_city(conn, &filter)?;
+            let seek = Seek {
+                after,
+                updated_since,
+                limit,
+            };
+            Ok(event_query(&filter, city.as_ref(), limit).seek(conn, now, &seek)?)
+        })
+        .await?;
+    let next_cursor = page
+        .events
+        .last()
+        .filter(|_| page.more)
+        .map(|last| Cursor {
+            starts_at: last.event.starts_at,
+            id: last.event.id,
+            scope,
+        })
+        .map(|c| c.encode());
+    let body = EventsBody {
+        events: page
+            .events
+            .iter()
+            .map(|row| EventJson::new(row, &state.public_url))
+            .collect(),
+        meta: EventsMeta {
+            total: page.total,
+            next_cursor,
+        },
+    };
+    json_response(&req, &body)
+}
+
+/// One published event. Events waiting for review, rejected or unpublished are 404,
+/// exactly like an id never used.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    tag = "events",
+    params(("id" = u32, Path, description = "The event's id, as in its `url`", minimum = 1)),
+    responses(
+        (status = 200, description = "The event", body = EventBody,
+            headers(("ETag" = String, description = "Send it back in If-None-Match"))),
+        Unchanged,
+        Missing,
+    )
+)]
+pub async fn show_event(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult {
+    let id = parse_event_id(&id)?;
+    let row = state
+        .db(move |conn| Event::find_published(conn, id).or_when_missing(no_event))
+        .await?;
+    json_response(
+        &req,
+        &EventBody {
+            event: EventJson::new(&row, &state.public_url),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_only_for_its_scope() {
+        let cursor = Cursor {
+            starts_at: "2026-12-12T19:00:00.250".parse().unwrap(),
+            id: 42,
+            scope: "abc".to_owned(),
+        };
+        let text = cursor.encode();
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(Cursor::decode(&text, "abc").unwrap(), cursor);
+        for (value, scope) in [(text.as_str(), "other"), ("nonsense!", "abc"), ("", "abc")] {
+            let err = Cursor::decode(value, scope).unwrap_err();
+            assert!(matches!(err, AppError::BadRequest { ref param, .. } if param == "cursor"));
+        }
+    }
+
+    #[test]
+    fn scopes_differ_with_filters_and_updated_since() {
+        let a = EventFilter::default();
+        let b = EventFilter {
+            past: true,
+            ..Default::default()
+        };
+        let since = Some("2026-11-01T00:00:00".parse().unwrap());
+        assert_ne!(Cursor::scope(&a, None), Cursor::scope(&b, None));
+        assert_ne!(Cursor::scope(&a, None), Cursor::scope(&a, since));
+        assert_eq!(Cursor::scope(&a, since), Cursor::scope(&a, since));
+    }
+
+    #[test]
+    fn limits_have_one_spelling_and_bounds() {
+        assert_eq!(parse_limit(None).unwrap(), DEFAULT_LIMIT);
+        assert_eq!(parse_limit(Some("100")).unwrap(), 100);
+        for bad in ["0", "101", "05", "+5", "-1", "ten", " 5"] {
+            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The JSON shapes of `/api/v1`, built from the rows. Times are text in fixed formats
+//! (see `docs/api.md`), written here and nowhere else.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::models::{City, EventWithCity};
+use crate::domain::{CreativeField, EventKind, EventSchedule, EventStatus};
+
+/// A point on the map.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Geo {
+    #[schema(example = 50.0614)]
+    pub lat: f64,
+    #[schema(example = 19.9366)]
+    pub lon: f64,
+}
+
+/// The city of an event, in short.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventCity {
+    #[schema(example = "krakow")]
+    pub slug: String,
+    #[schema(example = "Kraków")]
+    pub name: String,
+    /// ISO 3166 alpha-2.
+    #[schema(example = "PL")]
+    pub country_code: String,
+    /// The city's IANA time zone.
+    #[schema(example = "Europe/Warsaw")]
+    pub timezone: String,
+}
+
+/// A published event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventJson {
+    #[schema(example = 42)]
+    pub id: i32,
+    /// The iCalendar UID, the same in every feed.
+    #[schema(example = "5f0c…@creative-calendar")]
+    pub uid: String,
+    /// The event's page.
+    #[schema(example = "https://calendar.example.org/events/42")]
+    pub url: String,
+    /// The event alone as an iCalendar file.
+    #[schema(example = "https://calendar.example.org/events/42/calendar.ics")]
+    pub ics_url: String,
+    #[schema(example = "Braga Media Arts Night")]
+    pub title: String,
+    /// Plain text; blank lines separate paragraphs.
+    pub description: String,
+    #[schema(value_type = EventKind)]
+    pub kind: EventKind,
+    /// The event's creative field; the city's when the organiser named none.
+    #[schema(value_type = CreativeField)]
+    pub field: CreativeField,
+    pub city: EventCity,
+    /// The venue's name.
+    pub venue: String,
+    /// The venue's street address.
+    pub address: String,
+    #[schema(required = true)]
+    pub geo: Option<Geo>,
+    /// The price as the organiser wrote it ("12 €, 8 € reduced").
+    #[schema(required = true)]
+    pub price: Option<String>,
+    pub is_free: bool,
+    #[schema(value_type = EventStatus)]
+    pub status: EventStatus,
+    /// The organiser's note on a cancellation or postponement, as the page shows it.
+    #[schema(required = true)]
+    pub status_note: Option<String>,
+    /// Who organises it, when the organiser said.
+    #[schema(required = true)]
+    pub organizer: Option<String>,
+    /// The organiser's own page for the event.
+    #[schema(required = true)]
+    pub website: Option<String>,
+    /// The iCalendar SEQUENCE: it rises on every change a subscriber can see.
+    #[schema(example = 0)]
+    pub sequence: i32,
+    /// When it was submitted or imported (RFC 3339, UTC).
+    #[schema(format = DateTime, example = "2026-11-28T12:00:00Z")]
+    pub created_at: String,
+    /// Its last change that anyone can see (RFC 3339, UTC); what `updated_since` reads.
+    #[schema(format = DateTime, example = "2026-11-28T12:00:00Z")]
+    pub updated_at: String,
+    /// Whole days: `start` and `end` are then dates, and `end` is the last day itself.
+    pub all_day: bool,
+    /// The local start in `timezone`: `2026-12-12T19:00`, or `2026-12-12` when `all_day`.
+    #[schema(example = "2026-12-12T19:00")]
+    pub start: String,
+    /// The local end in `timezone`: `2026-12-12T23:00`, or, when `all_day`, the last day
+    /// (inclusive: a festival on 12 to 14 December ends `2026-12-14`). A timed event
+    /// given no end lasts two hours.
+    #[schema(example = "2026-12-12T23:00")]
+    pub end: String,
+    /// The IANA time zone of `start` and `end`: the city's.
+    #[schema(example = "Europe/Lisbon")]
+    pub timezone: String,
+    /// The first instant of the event, with the zone's UTC offset at that moment.
+    #[schema(format = DateTime, example = "2026-12-12T19:00:00+00:00")]
+    pub starts_at: String,
+    /// The instant the event is over (exclusive: for an all-day event, the start of the
+    /// day after the last), with the zone's UTC offset at that moment.
+    #[schema(format = DateTime, example = "2026-12-12T23:00:00+00:00")]
+    pub ends_at: String,
+}
+
+/// RFC 3339 in UTC, to the second: `2026-11-28T12:00:00Z`.
+pub fn utc(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// RFC 3339 with the offset `tz` has at that instant: `2026-12-12T19:00:00+01:00`.
+fn with_offset(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+const LOCAL_MINUTE: &str = "%Y-%m-%dT%H:%M";
+
+impl EventJson {
+    pub fn new(row: &EventWithCity, public_url: &str) -> EventJson {
+        let e = &row.event;
+        let tz = e.timezone.tz();
+        let (start, end) = match e.schedule() {
+            EventSchedule::AllDay { first, last } => (first.to_string(), last.to_string()),
+            EventSchedule::Timed { start, end } => (
+                start.format(LOCAL_MINUTE).to_string(),
+                // Without an end of its own, the event ends when its instants say.
+                end.unwrap_or_else(|| e.ends_at_utc().with_timezone(&tz).naive_local())
+                    .format(LOCAL_MINUTE)
+                    .to_string(),
+            ),
+        };
+        let url = format!("{public_url}/events/{}", e.id);
+        EventJson {
+            id: e.id,
+            uid: e.uid.clone(),
+            ics_url: format!("{url}/calendar.ics"),
+            url,
+            title: e.title.clone(),
+            description: e.description.clone(),
+            kind: e.kind,
+            field: e.field,
+            city: EventCity {
+                slug: row.city.slug.to_string(),
+                name: row.city.name.clone(),
+                country_code: row.city.country_code.to_string(),
+                timezone: row.city.timezone.name().to_owned(),
+            },
+            venue: e.venue_name.clone(),
+            address: e.venue_address.clone(),
+            geo: e
+                .latitude
+                .zip(e.longitude)
+                .map(|(lat, lon)| Geo { lat, lon }),
+            price: e.price.clone(),
+            is_free: e.is_free,
+            status: e.status,
+            status_note: e.status_note.clone(),
+            organizer: e.organizer_name.clone(),
+            website: e.url.clone(),
+            sequence: e.sequence,
+            created_at: utc(e.created_at),
+            updated_at: utc(e.updated_at),
+            all_day: e.all_day,
+            start,
+            end,
+            timezone: e.timezone.name().to_owned(),
+            starts_at: with_offset(e.starts_at_utc(), tz),
+            ends_at: with_offset(e.ends_at_utc(), tz),
+        }
+    }
+}
+
+/// A member city of the network.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CityJson {
+    #[schema(example = "krakow")]
+    pub slug: String,
+    #[schema(example = "Kraków")]
+    pub name: String,
+    #[schema(example = "Poland")]
+    pub country: String,
+    /// ISO 3166 alpha-2.
+    #[schema(example = "PL")]
+    pub country_code: String,
+    /// The field the city is a Creative City of.
+    #[schema(value_type = CreativeField)]
+    pub field: CreativeField,
+    #[schema(example = 2013)]
+    pub designation_year: i32,
+    /// IANA time zone.
+    #[schema(example = "Europe/Warsaw")]
+    pub timezone: String,
+    pub geo: Geo,
+    /// Published events that have not ended (counted within the last minute).
+    pub upcoming_events: i64,
+    /// The city's page.
+    pub url: String,
+    /// The city's calendar feed.
+    pub ics_url: String,
+}
+
+impl CityJson {
+    pub fn new(city: &City, upcoming_events: i64, public_url: &str) -> CityJson {
+        let url = format!("{public_url}/cities/{}", city.slug);
+        CityJson {
+            slug: city.slug.to_string(),
+            name: city.name.clone(),
+            country: city.country.clone(),
+            country_code: city.country_code.to_string(),
+            field: city.field,
+            designation_year: city.designation_year,
+            timezone: city.timezone.name().to_owned(),
+            geo: Geo {
+                lat: city.latitude,
+                lon: city.longitude,
+            },
+            upcoming_events,
+            ics_url: format!("{url}/calendar.ics"),
+            url,
+        }
+    }
+}
+
+/// A creative field of the network.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldJson {
+    #[schema(value_type = CreativeField)]
+    pub slug: CreativeField,
+    #[schema(example = "Media Arts")]
+    pub name: String,
+    /// Member cities of this field.
+    pub cities: i64,
+    /// Published events of this field that have not ended.
+    pub upcoming_events: i64,
+    /// The field's page.
+    pub url: String,
+    /// The field's calendar feed.
+    pub ics_url: String,
+}
+
+/// `GET /api/v1/events`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventsBody {
+    pub events: Vec<EventJson>,
+    pub meta: EventsMeta,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventsMeta {
+    /// Every event matching the filters and `updated_since`, on all pages, counted up
+    /// to 10,000.
+    pub total: i64,
+    /// The `cursor` of the next page, with the same filters; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/events/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventBody {
+    pub event: EventJson,
+}
+
+/// `GET /api/v1/cities`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CitiesBody {
+    pub cities: Vec<CityJson>,
+}
+
+/// `GET /api/v1/cities/{slug}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CityBody {
+    pub city: CityJson,
+}
+
+/// `GET /api/v1/fields`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldsBody {
+    pub fields: Vec<FieldJson>,
+}
