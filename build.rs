@@ -1,5 +1,6 @@
 //! Gives each static asset a content hash, so its URL changes when it does and it can be
-//! cached for a year.
+//! cached for a year; and rebuilds when a migration is added, which `embed_migrations!`
+//! reads but cargo does not watch.
 
 use std::fs;
 
@@ -10,6 +11,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 fn main() {
+    println!("cargo:rerun-if-changed=migrations");
     for (file, var) in [
         ("static/style.css", "STYLE_CSS_HASH"),
         ("static/icon.svg", "ICON_SVG_HASH"),

@@ -729,3 +729,32 @@ async fn api_a_cancelled_event_stays_listed_with_its_status_and_note() {
     let list = app.get("/api/v1/events").await.json();
     assert_eq!(titles(&list), ["Open-Air Concert"]);
 }
+
+#[actix_web::test]
+async fn api_a_large_answer_is_gzipped_for_a_client_that_takes_it_with_its_own_etag() {
+    let app = spawn_app().await;
+    let plain = app.get("/api/v1/cities").await;
+    assert_eq!(plain.header("vary").as_deref(), Some("Accept-Encoding"));
+    assert!(plain.header("content-encoding").is_none());
+    let res = app.get_gzipped("/api/v1/cities", "gzip").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-encoding"), "gzip");
+    assert_eq!(res.header("content-type"), "application/json");
+    let etag = res.header("etag");
+    assert_ne!(Some(etag.clone()), plain.header("etag"));
+    assert!(res.zipped_len * 4 < plain.body.len());
+    assert_eq!(res.body, plain.body);
+    let again = app
+        .get_with(
+            "/api/v1/cities",
+            &[("Accept-Encoding", "gzip"), ("If-None-Match", &etag)],
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    // A small answer goes as it is.
+    let small = app
+        .get_with("/api/v1/cities/braga", &[("Accept-Encoding", "gzip")])
+        .await;
+    assert!(small.header("content-encoding").is_none());
+    assert_eq!(small.json()["city"]["slug"], "braga");
+}

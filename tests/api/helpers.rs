@@ -195,7 +195,49 @@ async fn start_app(
     }
 }
 
+/// A response that came gzipped, with its body unzipped.
+pub struct Gzipped {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    /// The length of the body as sent.
+    pub zipped_len: usize,
+    pub body: String,
+}
+
+impl Gzipped {
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_owned()
+    }
+}
+
 impl TestApp {
+    /// A GET with `Accept-Encoding: {accept}`, whose body must come gzipped.
+    pub async fn get_gzipped(&self, path: &str, accept: &str) -> Gzipped {
+        use std::io::Read;
+        let mut res = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .insert_header(("Accept-Encoding", accept))
+            .send()
+            .await
+            .expect("the request is answered");
+        let zipped = res.body().limit(20_000_000).await.expect("a body");
+        let mut body = String::new();
+        flate2::read::GzDecoder::new(&zipped[..])
+            .read_to_string(&mut body)
+            .expect("gzipped UTF-8");
+        Gzipped {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            zipped_len: zipped.len(),
+            body,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.get_with(path, &[]).await
     }

@@ -20,7 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, guard, web};
 use serde::Serialize;
 
 use crate::error::{ApiError, AppError, ErrorsBody};
-use crate::web::feeds::{content_tag, none_match};
+use crate::web::feeds::{accepts_gzip, content_tag, gzip_if_large, gzip_tag, none_match};
 
 /// What every address of the API answers to.
 const ALLOW: &str = "GET, HEAD, OPTIONS";
@@ -120,10 +120,21 @@ async fn preflight() -> HttpResponse {
 }
 
 /// `value` as a JSON answer with an `ETag` (a hash of the bytes, as for the feeds), or
-/// an empty `304` when the request's `If-None-Match` names that tag.
+/// an empty `304` when the request's `If-None-Match` names that tag. Gzipped, with an
+/// ETag of its own, for a client that takes it and an answer large enough to gain (a
+/// list of every city is some 200 KB of JSON and a tenth of that gzipped).
 pub fn json_response(req: &HttpRequest, value: &impl Serialize) -> ApiResult {
     let body = serde_json::to_vec(value).map_err(|e| ApiError(AppError::Internal(e.into())))?;
-    let etag = EntityTag::new_strong(content_tag(&body));
+    let tag = content_tag(&body);
+    let zipped = if accepts_gzip(req) {
+        gzip_if_large(&body)
+    } else {
+        None
+    };
+    let etag = EntityTag::new_strong(match zipped {
+        Some(_) => gzip_tag(&tag),
+        None => tag,
+    });
     // A header that does not parse matches nothing (RFC 9110 13.1.2).
     let condition = req
         .headers()
@@ -137,6 +148,7 @@ pub fn json_response(req: &HttpRequest, value: &impl Serialize) -> ApiResult {
     };
     response
         .insert_header(header::ETag(etag))
+        .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header(CacheControl(vec![
             CacheDirective::Public,
             CacheDirective::MaxAge(MAX_AGE),
@@ -144,5 +156,12 @@ pub fn json_response(req: &HttpRequest, value: &impl Serialize) -> ApiResult {
     if not_modified {
         return Ok(response.finish());
     }
+    let body = match zipped {
+        Some(zipped) => {
+            response.insert_header((header::CONTENT_ENCODING, "gzip"));
+            zipped
+        }
+        None => body,
+    };
     Ok(response.content_type("application/json").body(body))
 }

@@ -52,13 +52,10 @@ const GZIP_FROM_BYTES: usize = 4 * 1024;
 impl BuiltFeed {
     pub(super) fn new(body: String, changed: SystemTime, filename: Option<String>) -> BuiltFeed {
         let tag = content_tag(body.as_bytes());
-        let gzip = (body.len() >= GZIP_FROM_BYTES)
-            .then(|| gzip(body.as_bytes()))
-            .flatten()
-            .map(|zipped| Gzipped {
-                etag: EntityTag::new_strong(format!("{tag}-gzip")),
-                body: Bytes::from(zipped),
-            });
+        let gzip = gzip_if_large(body.as_bytes()).map(|zipped| Gzipped {
+            etag: EntityTag::new_strong(gzip_tag(&tag)),
+            body: Bytes::from(zipped),
+        });
         BuiltFeed {
             etag: EntityTag::new_strong(tag),
             changed,
@@ -84,6 +81,20 @@ impl BuiltFeed {
             ..self
         }
     }
+}
+
+/// `bytes` gzipped, unless they are too few to gain from it. The API compresses its
+/// answers with this too.
+pub(crate) fn gzip_if_large(bytes: &[u8]) -> Option<Vec<u8>> {
+    (bytes.len() >= GZIP_FROM_BYTES)
+        .then(|| gzip(bytes))
+        .flatten()
+}
+
+/// The ETag of the gzipped form of bytes tagged `tag`: a strong ETag names one
+/// representation, so the two forms have two.
+pub(crate) fn gzip_tag(tag: &str) -> String {
+    format!("{tag}-gzip")
 }
 
 /// Fast compression: a feed is rebuilt after every change, and calendar text still

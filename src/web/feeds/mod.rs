@@ -37,8 +37,8 @@ use crate::web::params::{EventFilter, EventsParams, short};
 
 use crate::web::urlencoded::Query;
 pub use cache::FeedCache;
-pub(crate) use cache::content_tag;
 use cache::{Built, BuiltFeed, Got, Wanted};
+pub(crate) use cache::{content_tag, gzip_if_large, gzip_tag};
 
 /// How long shared caches may serve a feed without asking again. Short next to the
 /// refresh interval clients are told, so that a cancellation travels within the hour.
@@ -264,7 +264,7 @@ async fn fetch(
 
 /// Whether the client takes gzip (`Accept-Encoding: gzip`, `x-gzip` or `*`, with a
 /// non-zero quality). Without the header, the body goes as it is.
-fn accepts_gzip(req: &HttpRequest) -> bool {
+pub(crate) fn accepts_gzip(req: &HttpRequest) -> bool {
     let Some(value) = req
         .headers()
         .get(header::ACCEPT_ENCODING)
