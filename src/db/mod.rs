@@ -78,3 +78,26 @@ pub fn optimize(conn: &mut SqliteConnection) -> anyhow::Result<()> {
     conn.batch_execute("PRAGMA optimize = 0x10002;")
         .context("optimizing the database")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::migration::MigrationSource;
+    use diesel::sqlite::Sqlite;
+
+    /// Diesel records a migration by the version before the first `_` of its folder's
+    /// name; two folders with one version (branches that both wrote `2026-12-02-000001`)
+    /// would leave the second unrun on every database that has run the first.
+    #[test]
+    fn every_migration_has_a_version_of_its_own() {
+        let migrations = MigrationSource::<Sqlite>::migrations(&MIGRATIONS).unwrap();
+        let mut versions: Vec<String> = migrations
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect();
+        let all = versions.len();
+        versions.sort();
+        versions.dedup();
+        assert_eq!(versions.len(), all, "{versions:?}");
+    }
+}
