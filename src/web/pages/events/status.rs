@@ -13,8 +13,8 @@ use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::pages::account::{no_store, see_other};
 use crate::web::pages::events::parse_event_id;
-pub use crate::workflows::events::StatusAction;
 use crate::workflows::events::{self, StatusChanged};
+pub use crate::workflows::events::{MAX_NOTE_CHARS, StatusAction};
 use crate::workflows::{Actor, WorkflowError};
 
 /// The organiser's actions, as the pages name and explain them.

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::pages::account::{no_store, safe_next, see_other};
 use crate::web::pages::events::parse_event_id;
-pub use crate::workflows::moderation::Decision;
+pub use crate::workflows::moderation::{Decision, MAX_REASON_CHARS};
 use crate::workflows::{Actor, WorkflowError, moderation};
 
 /// A moderator's decisions, as the pages name them.

@@ -6,7 +6,7 @@
 pub mod decide;
 pub mod log;
 
-pub use decide::{Decision, DecisionForm, DecisionPage, decide, decide_form};
+pub use decide::{Decision, DecisionForm, DecisionPage, MAX_REASON_CHARS, decide, decide_form};
 pub use log::{LogLine, LogPage, moderation_log};
 
 use actix_web::http::StatusCode;
