@@ -180,3 +180,45 @@ fn revert(
     .insert(conn, now)?;
     Ok(event)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ModerationState::*;
+
+    #[test]
+    fn each_decision_applies_only_to_the_states_it_is_for() {
+        let applies = |d: Decision, m, changed| d.refusal(m, changed).is_none();
+        assert!(applies(Decision::Approve, Pending, false));
+        assert!(applies(Decision::Approve, Rejected, false));
+        assert!(!applies(Decision::Approve, Published, false));
+        assert!(applies(Decision::Reject, Pending, false));
+        assert!(!applies(Decision::Reject, Rejected, false));
+        assert!(!applies(Decision::Reject, Published, false));
+        assert!(applies(Decision::Unpublish, Published, false));
+        assert!(!applies(Decision::Unpublish, Pending, false));
+        for d in [Decision::Accept, Decision::Revert] {
+            assert!(applies(d, Published, true));
+            assert!(!applies(d, Published, false));
+            assert!(!applies(d, Pending, true));
+        }
+    }
+
+    #[test]
+    fn only_a_rejection_and_an_unpublishing_need_a_reason() {
+        let needing: Vec<Decision> = [
+            Decision::Approve,
+            Decision::Reject,
+            Decision::Unpublish,
+            Decision::Accept,
+            Decision::Revert,
+        ]
+        .into_iter()
+        .filter(|d| d.needs_reason())
+        .collect();
+        assert_eq!(needing, [Decision::Reject, Decision::Unpublish]);
+        assert!(check_reason("  ").is_err());
+        assert!(check_reason(&"x".repeat(MAX_REASON_CHARS + 1)).is_err());
+        assert_eq!(check_reason(" Spam. ").ok().as_deref(), Some("Spam."));
+    }
+}

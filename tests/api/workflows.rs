@@ -295,3 +295,55 @@ async fn roles_change_only_by_an_admin_are_logged_once_and_the_last_admin_stays(
     ));
     assert!(Account::find(&mut conn, rita.id()).unwrap().is_admin);
 }
+
+#[actix_web::test]
+async fn new_dates_reschedule_a_postponed_event_and_drop_its_note() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let ana = actor(&mut conn, &app, "ana@braga.example");
+    let event = published(&mut conn, &app, &ana, "Night");
+    let postpone = StatusAction::Postpone;
+    events::change_status(&mut conn, &ana, event.id, postpone, "Storm.", app.now).unwrap();
+
+    // The same dates keep it postponed, with its note.
+    let same = events::edit(&mut conn, &ana, event.id, &form("Night"), app.now).unwrap();
+    assert_eq!(same.status, EventStatus::Postponed);
+    assert_eq!(same.status_note.as_deref(), Some("Storm."));
+
+    let mut later = form("Night");
+    later.start_date = "2026-12-19".into();
+    let moved = events::edit(&mut conn, &ana, event.id, &later, app.now).unwrap();
+    assert_eq!(moved.status, EventStatus::Scheduled);
+    assert_eq!(moved.status_note, None);
+    assert_eq!(moved.sequence, same.sequence + 1);
+}
+
+#[actix_web::test]
+async fn a_rejected_event_edited_goes_back_to_the_queue_or_out_for_a_trusted_organiser() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let ana = actor(&mut conn, &app, "ana@braga.example");
+    let mia = actor(&mut conn, &app, "mia@braga.example");
+    ModeratorRole::grant(&mut conn, mia.id(), None, app.now).unwrap();
+    let mia = reload(&mut conn, &mia);
+    let reject = |conn: &mut SqliteConnection, id| {
+        moderation::decide(conn, &mia, id, Decision::Reject, "An advert.", app.now).unwrap()
+    };
+
+    let first = events::submit(&mut conn, &ana, &form("First"), app.now).unwrap();
+    assert_eq!(
+        reject(&mut conn, first.id).moderation,
+        ModerationState::Rejected
+    );
+    // Even an unchanged form sends it back: saving is how the organiser asks again.
+    let again = events::edit(&mut conn, &ana, first.id, &form("First"), app.now).unwrap();
+    assert_eq!(again.moderation, ModerationState::Pending);
+    assert_eq!(again.moderation_note, None);
+
+    let second = events::submit(&mut conn, &ana, &form("Second"), app.now).unwrap();
+    reject(&mut conn, second.id);
+    Account::set_trusted(&mut conn, ana.id(), true).unwrap();
+    let ana = reload(&mut conn, &ana);
+    let out = events::edit(&mut conn, &ana, second.id, &form("Second"), app.now).unwrap();
+    assert_eq!(out.moderation, ModerationState::Published);
+}

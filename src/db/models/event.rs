@@ -60,11 +60,13 @@ pub struct Event {
     pub first_published_at: Option<NaiveDateTime>,
 }
 
-/// An event to insert.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = events)]
-pub struct NewEvent {
-    pub uid: String,
+/// What an organiser says of an event, as stored: every column a form or an import
+/// writes, and that an edit replaces. Listed once, for inserts ([`NewEvent`]), updates
+/// and the test of whether an edit changed anything. Options are written as NULL when
+/// `None`.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+pub struct EventDetails {
     pub city_id: i32,
     pub kind: &'static str,
     pub field: &'static str,
@@ -87,31 +89,16 @@ pub struct NewEvent {
     pub is_free: bool,
     pub organizer_name: Option<String>,
     pub status: &'static str,
-    pub moderation: &'static str,
-    pub sequence: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub organiser_id: Option<i32>,
-    pub first_published_at: Option<NaiveDateTime>,
 }
 
-impl NewEvent {
-    /// An insert for `draft` in `city`, with a fresh random UID. The UTC instants are
-    /// derived here, in the city's zone, so every insert path resolves schedules alike.
-    pub fn from_draft(
-        draft: &EventDraft,
-        city: &City,
-        moderation: ModerationState,
-        now: DateTime<Utc>,
-    ) -> Result<NewEvent, ScheduleError> {
+impl EventDetails {
+    /// The details of `draft` in `city`. The UTC instants are derived here, in the
+    /// city's zone, so every write path resolves schedules alike.
+    pub fn from_draft(draft: &EventDraft, city: &City) -> Result<EventDetails, ScheduleError> {
         let tz = city.timezone;
         let instants = draft.schedule.resolve(tz.tz())?;
         let (latitude, longitude) = draft.coordinates.unzip();
-        let now = now.naive_utc();
-        Ok(NewEvent {
-            // Random, not derived from the host or the id: it must survive a move to
-            // another domain or database, and it is what calendars key on.
-            uid: format!("{}@creative-calendar", uuid::Uuid::new_v4()),
+        Ok(EventDetails {
             city_id: city.id,
             kind: draft.kind.slug(),
             field: draft.field.unwrap_or(city.field).slug(),
@@ -134,6 +121,39 @@ impl NewEvent {
             is_free: draft.is_free,
             organizer_name: draft.organizer_name.clone(),
             status: draft.status.slug(),
+        })
+    }
+}
+
+/// An event to insert: its details, and what the site itself keeps of it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEvent {
+    pub uid: String,
+    #[diesel(embed)]
+    pub details: EventDetails,
+    pub moderation: &'static str,
+    pub sequence: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub organiser_id: Option<i32>,
+    pub first_published_at: Option<NaiveDateTime>,
+}
+
+impl NewEvent {
+    /// An insert for `draft` in `city`, with a fresh random UID.
+    pub fn from_draft(
+        draft: &EventDraft,
+        city: &City,
+        moderation: ModerationState,
+        now: DateTime<Utc>,
+    ) -> Result<NewEvent, ScheduleError> {
+        let now = now.naive_utc();
+        Ok(NewEvent {
+            // Random, not derived from the host or the id: it must survive a move to
+            // another domain or database, and it is what calendars key on.
+            uid: format!("{}@creative-calendar", uuid::Uuid::new_v4()),
+            details: EventDetails::from_draft(draft, city)?,
             moderation: moderation.slug(),
             sequence: 0,
             created_at: now,
@@ -628,36 +648,6 @@ pub fn data_revision(conn: &mut SqliteConnection) -> QueryResult<i64> {
         .first(conn)
 }
 
-/// New values for an event's details. Options are written as NULL when `None`.
-#[derive(Debug, Clone, AsChangeset)]
-#[diesel(table_name = events, treat_none_as_null = true)]
-struct EventChangeset {
-    city_id: i32,
-    kind: &'static str,
-    field: &'static str,
-    title: String,
-    description: String,
-    venue_name: String,
-    venue_address: String,
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-    all_day: bool,
-    start_date: NaiveDate,
-    start_time: Option<NaiveTime>,
-    end_date: NaiveDate,
-    end_time: Option<NaiveTime>,
-    timezone: &'static str,
-    starts_at: NaiveDateTime,
-    ends_at: NaiveDateTime,
-    url: Option<String>,
-    price: Option<String>,
-    is_free: bool,
-    organizer_name: Option<String>,
-    status: &'static str,
-    sequence: i32,
-    updated_at: NaiveDateTime,
-}
-
 /// Why an event could not be changed.
 #[derive(Debug, thiserror::Error)]
 pub enum EventChangeError {
@@ -665,34 +655,6 @@ pub enum EventChangeError {
     Schedule(#[from] ScheduleError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
-}
-
-/// Whether a change alters anything the event's page or a calendar shows. Every such
-/// change raises `SEQUENCE` (RFC 5545 3.8.7.4 requires it for time, place and status and
-/// allows it for the rest), because some clients only take a new version of an event
-/// they already hold when its sequence moves; saving an unchanged form changes nothing.
-fn is_changed(old: &Event, new: &EventChangeset) -> bool {
-    old.starts_at != new.starts_at
-        || old.ends_at != new.ends_at
-        || old.all_day != new.all_day
-        || old.start_date != new.start_date
-        || old.end_date != new.end_date
-        || old.start_time != new.start_time
-        || old.end_time != new.end_time
-        || old.city_id != new.city_id
-        || old.kind.slug() != new.kind
-        || old.field.slug() != new.field
-        || old.title != new.title
-        || old.description != new.description
-        || old.venue_name != new.venue_name
-        || old.venue_address != new.venue_address
-        || old.latitude != new.latitude
-        || old.longitude != new.longitude
-        || old.url != new.url
-        || old.price != new.price
-        || old.is_free != new.is_free
-        || old.organizer_name != new.organizer_name
-        || old.status.slug() != new.status
 }
 
 /// Pairs events with their cities in one query for the whole page.
@@ -734,6 +696,34 @@ impl Event {
             })
     }
 
+    /// The stored details, as an edit would write them.
+    pub fn details(&self) -> EventDetails {
+        EventDetails {
+            city_id: self.city_id,
+            kind: self.kind.slug(),
+            field: self.field.slug(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            venue_name: self.venue_name.clone(),
+            venue_address: self.venue_address.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            all_day: self.all_day,
+            start_date: self.start_date,
+            start_time: self.start_time,
+            end_date: self.end_date,
+            end_time: self.end_time,
+            timezone: self.timezone.name(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            url: self.url.clone(),
+            price: self.price.clone(),
+            is_free: self.is_free,
+            organizer_name: self.organizer_name.clone(),
+            status: self.status.slug(),
+        }
+    }
+
     /// A published event with its city; pending and rejected events are not public.
     pub fn find_published(conn: &mut SqliteConnection, id: i32) -> QueryResult<EventWithCity> {
         events::table
@@ -754,44 +744,26 @@ impl Event {
         city: &City,
         now: DateTime<Utc>,
     ) -> Result<Event, EventChangeError> {
-        let new = NewEvent::from_draft(draft, city, ModerationState::Pending, now)?;
+        let new = EventDetails::from_draft(draft, city)?;
         conn.transaction(|conn| {
             let old: Event = events::table
                 .find(id)
                 .select(Event::as_select())
                 .first(conn)?;
-            let mut change = EventChangeset {
-                city_id: new.city_id,
-                kind: new.kind,
-                field: new.field,
-                title: new.title,
-                description: new.description,
-                venue_name: new.venue_name,
-                venue_address: new.venue_address,
-                latitude: new.latitude,
-                longitude: new.longitude,
-                all_day: new.all_day,
-                start_date: new.start_date,
-                start_time: new.start_time,
-                end_date: new.end_date,
-                end_time: new.end_time,
-                timezone: new.timezone,
-                starts_at: new.starts_at,
-                ends_at: new.ends_at,
-                url: new.url,
-                price: new.price,
-                is_free: new.is_free,
-                organizer_name: new.organizer_name,
-                status: new.status,
-                sequence: old.sequence,
-                updated_at: new.updated_at,
-            };
-            if !is_changed(&old, &change) {
+            // Every change of what the event's page or a calendar shows raises
+            // `SEQUENCE` (RFC 5545 3.8.7.4 requires it for time, place and status and
+            // allows it for the rest), because some clients only take a new version of
+            // an event they already hold when its sequence moves; saving an unchanged
+            // form changes nothing.
+            if old.details() == new {
                 return Ok(old);
             }
-            change.sequence = old.sequence.saturating_add(1);
             Ok(diesel::update(events::table.find(id))
-                .set(&change)
+                .set((
+                    &new,
+                    events::sequence.eq(old.sequence.saturating_add(1)),
+                    events::updated_at.eq(now.naive_utc()),
+                ))
                 .returning(Event::as_returning())
                 .get_result(conn)?)
         })

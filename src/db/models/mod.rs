@@ -15,8 +15,8 @@ pub use account::{
 pub use api_token::{ApiToken, MAX_TOKENS_PER_ACCOUNT, NewTokenError};
 pub use city::{City, CityFilter, Country, NewCity};
 pub use event::{
-    COUNT_CAP, Event, EventChangeError, EventPage, EventQuery, EventWithCity, FeedEvents, NewEvent,
-    Seek, SeekPage, UpcomingCounts, Window, data_revision,
+    COUNT_CAP, Event, EventChangeError, EventDetails, EventPage, EventQuery, EventWithCity,
+    FeedEvents, NewEvent, Seek, SeekPage, UpcomingCounts, Window, data_revision,
 };
 pub use moderation::{EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue};
 pub use server_secret::ServerSecret;

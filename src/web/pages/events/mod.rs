@@ -1,3 +1,11 @@
+//! Public event pages (the listing and one event's page), and, in submodules that
+//! mirror `templates/events/`, the organisers' pages: the form, their list, and the
+//! status actions.
+
+pub mod form;
+pub mod mine;
+pub mod status;
+
 use actix_web::web::Html;
 use actix_web::{HttpResponse, web};
 use askama::Template;

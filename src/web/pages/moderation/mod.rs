@@ -1,5 +1,13 @@
 //! Moderators' pages: the queue of submitted events, the list of published events that
-//! organisers who are not trusted have changed, the decisions, and the log.
+//! organisers who are not trusted have changed, the decisions, and the log. Each page
+//! sits beside its template in `templates/moderation/`: the queue here, the decisions in
+//! `decide`, the log in `log`.
+
+pub mod decide;
+pub mod log;
+
+pub use decide::{Decision, DecisionForm, DecisionPage, MAX_REASON_CHARS, decide, decide_form};
+pub use log::{LogLine, LogPage, moderation_log};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -7,25 +15,21 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::account::{no_store, safe_next, see_other};
-use super::events::parse_event_id;
-use crate::auth::{Checked, Viewer};
-use crate::db::models::{
-    City, CityFilter, Event, EventReview, EventWithCity, LogEntry, ManagedEvent, Queue,
-};
-use crate::domain::{EventForm, EventStatus, FieldErrors, When};
+use super::account::no_store;
+use crate::auth::Viewer;
+use crate::db::models::{City, CityFilter, Event, EventReview, ManagedEvent, Queue};
+use crate::domain::{EventForm, EventStatus, When};
 use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::parse_page;
 use crate::web::urlencoded::Query;
-pub use crate::workflows::moderation::Decision;
-use crate::workflows::{Actor, WorkflowError, moderation};
+use crate::workflows::{Actor, moderation};
 
 const PER_PAGE: u32 = 20;
 
 /// Only moderators (of some city, or of the network) and admins get past this.
-fn require_moderator(viewer: &Viewer) -> Result<(), AppError> {
+pub(super) fn require_moderator(viewer: &Viewer) -> Result<(), AppError> {
     Ok(moderation::require_moderator(&Actor::from(viewer))?)
 }
 
@@ -82,7 +86,7 @@ impl QueueItem {
     }
 }
 
-fn utc_text(t: NaiveDateTime) -> String {
+pub(super) fn utc_text(t: NaiveDateTime) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
@@ -276,208 +280,4 @@ impl ModerationPage {
     fn is_city(&self, slug: &str) -> bool {
         self.city == slug
     }
-}
-
-/// A moderator's decisions, as the pages name them.
-impl Decision {
-    fn parse(value: &str) -> Option<Decision> {
-        Some(match value {
-            "approve" => Decision::Approve,
-            "reject" => Decision::Reject,
-            "unpublish" => Decision::Unpublish,
-            "accept" => Decision::Accept,
-            "revert" => Decision::Revert,
-            _ => return None,
-        })
-    }
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::Reject => "reject",
-            Decision::Unpublish => "unpublish",
-            Decision::Accept => "accept",
-            Decision::Revert => "revert",
-        }
-    }
-
-    pub fn heading(self) -> &'static str {
-        match self {
-            Decision::Reject => "Reject this event",
-            Decision::Unpublish => "Unpublish this event",
-            _ => "Decide",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct DecisionForm {
-    pub reason: String,
-    pub back: String,
-}
-
-#[derive(Template)]
-#[template(path = "moderation/decide.html")]
-pub struct DecisionPage {
-    pub section: &'static str,
-    pub viewer: Viewer,
-    pub csrf: String,
-    pub decision: Decision,
-    pub event_id: i32,
-    pub event_title: String,
-    pub reason: String,
-    pub back: String,
-    pub errors: FieldErrors,
-}
-
-/// The decision and the event named in the path, once the viewer may take it and it
-/// applies (see [`moderation::decidable`]). Someone who moderates nothing is refused
-/// before anything else, so that the path tells them nothing.
-async fn decidable(
-    state: &AppState,
-    viewer: &Viewer,
-    id: &str,
-    decision: &str,
-) -> Result<(Decision, EventWithCity), AppError> {
-    let actor = Actor::from(viewer);
-    moderation::require_moderator(&actor)?;
-    let decision = Decision::parse(decision)
-        .ok_or_else(|| AppError::not_found("There is nothing at this address."))?;
-    let id = parse_event_id(id)?;
-    let (row, _) = state
-        .db(move |conn| Ok(moderation::decidable(conn, &actor, id, decision)?))
-        .await?;
-    Ok((decision, row))
-}
-
-/// Where a decision returns to: the queue, or the event's page it was taken from.
-fn back_to(back: &str) -> String {
-    safe_next(back)
-        .filter(|b| b.starts_with("/moderation") || b.starts_with("/events/"))
-        .unwrap_or_else(|| "/moderation".to_owned())
-}
-
-/// The reason form of a rejection or an unpublishing, for a moderator who comes from the
-/// event's page; the other decisions are buttons, and only take a POST.
-pub async fn decide_form(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let (id, decision) = path.into_inner();
-    let (decision, row) = decidable(&state, &viewer, &id, &decision).await?;
-    if !decision.needs_reason() {
-        return Err(AppError::MethodNotAllowed("POST"));
-    }
-    let page = DecisionPage {
-        section: "moderation",
-        csrf: viewer.csrf_token.clone(),
-        viewer,
-        decision,
-        event_id: row.event.id,
-        back: format!("/events/{}", row.event.id),
-        event_title: row.event.title,
-        reason: String::new(),
-        errors: FieldErrors::default(),
-    };
-    Ok(no_store(StatusCode::OK, page.render()?))
-}
-
-pub async fn decide(
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    posted: Checked<DecisionForm>,
-) -> Result<HttpResponse, AppError> {
-    let (viewer, form) = posted.signed_in()?;
-    let (id, decision) = path.into_inner();
-    let (decision, row) = decidable(&state, &viewer, &id, &decision).await?;
-    let id = row.event.id;
-    let back = back_to(&form.back);
-    let actor = Actor::from(&viewer);
-    let now = state.clock.now();
-    let reason = form.reason.clone();
-    let decided = state
-        .db(move |conn| Ok(moderation::decide(conn, &actor, id, decision, &reason, now)))
-        .await?;
-    match decided {
-        Ok(_) => {
-            let sep = if back.contains('?') { '&' } else { '?' };
-            Ok(see_other(&format!("{back}{sep}done={}", decision.slug())))
-        }
-        Err(WorkflowError::Invalid(errors)) => {
-            let page = DecisionPage {
-                section: "moderation",
-                csrf: viewer.csrf_token.clone(),
-                viewer,
-                decision,
-                event_id: row.event.id,
-                event_title: row.event.title.clone(),
-                reason: form.reason,
-                back,
-                errors,
-            };
-            Ok(no_store(StatusCode::UNPROCESSABLE_ENTITY, page.render()?))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "moderation/log.html")]
-pub struct LogPage {
-    pub section: &'static str,
-    pub viewer: Viewer,
-    pub csrf: String,
-    pub entries: Vec<LogLine>,
-    pub pager: Pager,
-}
-
-pub struct LogLine {
-    pub at: String,
-    pub at_iso: String,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub event_id: Option<i32>,
-    pub reason: String,
-}
-
-const LOG_PER_PAGE: u32 = 50;
-
-pub async fn moderation_log(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    params: Query<crate::web::params::PageParams>,
-) -> Result<HttpResponse, AppError> {
-    require_moderator(&viewer)?;
-    let page = parse_page(&params.page)?;
-    let covered = viewer.roles.moderated_cities();
-    let limit = i64::from(LOG_PER_PAGE);
-    let offset = i64::from(page - 1) * limit;
-    let (entries, total) = state
-        .db(move |conn| Ok(LogEntry::list(conn, covered.as_deref(), limit, offset)?))
-        .await?;
-    let pager = Pager::for_total(total, page, LOG_PER_PAGE, |p| {
-        super::paged("/moderation/log", p)
-    });
-    let page = LogPage {
-        section: "moderation-log",
-        csrf: viewer.csrf_token.clone(),
-        viewer,
-        entries: entries
-            .into_iter()
-            .map(|e| LogLine {
-                at: utc_text(e.created_at),
-                at_iso: format!("{}Z", e.created_at.format("%Y-%m-%dT%H:%M:%S")),
-                actor: e.actor_name,
-                action: e.action.label().to_owned(),
-                subject: e.subject,
-                event_id: e.event_id,
-                reason: e.reason,
-            })
-            .collect(),
-        pager,
-    };
-    Ok(no_store(StatusCode::OK, page.render()?))
 }

@@ -1,0 +1,244 @@
+//! The event form, new and edit: an organiser's own events only (see
+//! [`events::own_event`]), through [`events::submit`] and [`events::edit`].
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{Checked, Viewer};
+use crate::db::models::{City, CityFilter, EventWithCity};
+use crate::domain::{CreativeField, EventForm, EventKind, FieldErrors, ModerationState};
+use crate::error::AppError;
+use crate::web::AppState;
+use crate::web::pages::account::{no_store, see_other};
+use crate::web::pages::events::parse_event_id;
+use crate::web::urlencoded::Query;
+use crate::workflows::events;
+use crate::workflows::{Actor, WorkflowError};
+
+/// A city in the form's list.
+pub struct CityOption {
+    pub slug: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "events/form.html")]
+pub struct EventFormPage {
+    pub section: &'static str,
+    pub viewer: Viewer,
+    pub csrf: String,
+    pub form: EventForm,
+    pub errors: FieldErrors,
+    pub cities: Vec<CityOption>,
+    pub kinds: &'static [EventKind],
+    pub fields: &'static [CreativeField],
+    /// The event being edited: id and title.
+    pub editing: Option<(i32, String)>,
+    pub action: String,
+    pub submit_label: &'static str,
+    pub review_note: String,
+    pub zone_note: String,
+}
+
+impl EventFormPage {
+    /// A date field shows what was typed even when it is not a date: as a text field,
+    /// because a date field would drop it (and an invalid value is not valid HTML).
+    fn date_kind(&self, value: &str) -> &'static str {
+        let v = value.trim();
+        if v.is_empty() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok() {
+            "date"
+        } else {
+            "text"
+        }
+    }
+
+    /// The same for times.
+    fn time_kind(&self, value: &str) -> &'static str {
+        let v = value.trim();
+        let ok = |f| chrono::NaiveTime::parse_from_str(v, f).is_ok();
+        if v.is_empty() || ok("%H:%M") || ok("%H:%M:%S") {
+            "time"
+        } else {
+            "text"
+        }
+    }
+
+    fn respond(self, status: StatusCode) -> Result<HttpResponse, AppError> {
+        Ok(no_store(status, self.render()?))
+    }
+}
+
+/// Everything the form page needs from the database besides the form.
+async fn form_page(
+    state: &AppState,
+    viewer: Viewer,
+    form: EventForm,
+    errors: FieldErrors,
+    editing: Option<(i32, String, ModerationState)>,
+) -> Result<EventFormPage, AppError> {
+    let cities = state
+        .db(|conn| Ok(City::list(conn, &CityFilter::default())?))
+        .await?;
+    let chosen = cities.iter().find(|c| c.slug.as_str() == form.city);
+    let zone_note = match chosen {
+        Some(c) => format!(
+            "Dates and times are local to {}: {} time ({}).",
+            c.name,
+            c.timezone.name(),
+            crate::domain::zone_label(c.timezone.tz(), &c.name, state.clock.now())
+        ),
+        None => "Dates and times are local to the chosen city, in its own time zone (shown after each city’s name)."
+            .to_owned(),
+    };
+    let city_id = chosen.map(|c| c.id);
+    let publishes = city_id.is_some_and(|id| viewer.roles.publishes_directly(id))
+        || viewer.roles.trusted
+        || viewer.roles.moderates_network();
+    let (review_note, submit_label) = match &editing {
+        None if publishes => (
+            "As a trusted organiser, your event is published as soon as you submit it.".to_owned(),
+            "Publish event",
+        ),
+        None => (
+            "A moderator of the city reviews each new event before it appears in the calendar; you will see its state under My events.".to_owned(),
+            "Submit for review",
+        ),
+        Some((_, _, ModerationState::Published)) if !publishes => (
+            "Your changes go live at once and subscribed calendars receive them; a moderator of the city looks at changes to published events afterwards.".to_owned(),
+            "Save changes",
+        ),
+        Some((_, _, ModerationState::Rejected)) if !publishes => (
+            "Saving sends the event back to the moderators for another review.".to_owned(),
+            "Save and resubmit",
+        ),
+        Some(_) => (
+            "Your changes are saved at once; subscribed calendars receive them at their next refresh.".to_owned(),
+            "Save changes",
+        ),
+    };
+    let action = match &editing {
+        Some((id, _, _)) => format!("/events/{id}/edit"),
+        None => "/events/new".to_owned(),
+    };
+    Ok(EventFormPage {
+        section: "submit",
+        csrf: viewer.csrf_token.clone(),
+        viewer,
+        form,
+        errors,
+        cities: cities
+            .iter()
+            .map(|c| CityOption {
+                slug: c.slug.to_string(),
+                label: format!("{}, {} ({})", c.name, c.country, c.timezone.name()),
+            })
+            .collect(),
+        kinds: EventKind::ALL,
+        fields: CreativeField::ALL,
+        editing: editing.map(|(id, title, _)| (id, title)),
+        action,
+        submit_label,
+        review_note,
+        zone_note,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewEventParams {
+    pub city: Option<String>,
+}
+
+pub async fn new_event_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    params: Query<NewEventParams>,
+) -> Result<HttpResponse, AppError> {
+    let form = EventForm {
+        city: params.city.clone().unwrap_or_default(),
+        ..EventForm::default()
+    };
+    form_page(&state, viewer, form, FieldErrors::default(), None)
+        .await?
+        .respond(StatusCode::OK)
+}
+
+pub async fn create_event(
+    state: web::Data<AppState>,
+    posted: Checked<EventForm>,
+) -> Result<HttpResponse, AppError> {
+    let (viewer, form) = posted.signed_in()?;
+    let actor = Actor::from(&viewer);
+    let now = state.clock.now();
+    let sent = form.clone();
+    let submitted = state
+        .db(move |conn| Ok(events::submit(conn, &actor, &sent, now)))
+        .await?;
+    match submitted {
+        Ok(event) => Ok(see_other(&format!("/events/{}", event.id))),
+        Err(WorkflowError::Invalid(errors)) => form_page(&state, viewer, form, errors, None)
+            .await?
+            .respond(StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The event, if it is the viewer's (see [`events::own_event`]).
+pub async fn own_event(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<EventWithCity, AppError> {
+    let id = parse_event_id(id)?;
+    let actor = Actor::from(viewer);
+    state
+        .db(move |conn| Ok(events::own_event(conn, &actor, id)?))
+        .await
+}
+
+pub async fn edit_event_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let row = own_event(&state, &viewer, &id).await?;
+    let e = &row.event;
+    let editing = Some((e.id, e.title.clone(), e.moderation));
+    form_page(
+        &state,
+        viewer,
+        e.to_form(&row.city),
+        FieldErrors::default(),
+        editing,
+    )
+    .await?
+    .respond(StatusCode::OK)
+}
+
+pub async fn update_event(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Checked<EventForm>,
+) -> Result<HttpResponse, AppError> {
+    let (viewer, form) = posted.signed_in()?;
+    let id = parse_event_id(&id)?;
+    let actor = Actor::from(&viewer);
+    let now = state.clock.now();
+    let sent = form.clone();
+    let edited = state
+        .db(move |conn| Ok(events::edit(conn, &actor, id, &sent, now)))
+        .await?;
+    match edited {
+        Ok(event) => Ok(see_other(&format!("/events/{}", event.id))),
+        Err(WorkflowError::Invalid(errors)) => {
+            // The form again, with the event as it is stored (the edit changed nothing).
+            let old = own_event(&state, &viewer, &id.to_string()).await?.event;
+            let editing = Some((old.id, old.title, old.moderation));
+            form_page(&state, viewer, form, errors, editing)
+                .await?
+                .respond(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
