@@ -474,6 +474,9 @@ async fn writes_need_a_live_token_in_the_authorization_header() {
             .starts_with("Bearer")
     );
     assert!(json_of(&none)["errors"][0]["detail"].is_string());
+    // The token is checked before the body.
+    let not_json = send(&app, "POST", "/api/v1/events", "", Some("x"), "text/plain").await;
+    assert_eq!(not_json.status, 401, "{}", not_json.body);
 
     // The token as a cookie, under the session's name or any other, is no token; nor is
     // the organiser's own session cookie.

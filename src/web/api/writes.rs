@@ -188,6 +188,10 @@ async fn writer(state: &AppState, bearer: &TokenBearer) -> Result<Actor, ApiErro
     Ok(Actor::from(bearer))
 }
 
+// The bodies are taken as `Result`s and read in the handlers: actix polls extractors
+// together, so a body refused at once (415) would otherwise answer before the token is
+// checked. The order is: the token (401), then the body, then the limit (429).
+
 /// Runs `work` (a workflow) on the pool, mapping its refusal.
 async fn run<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
@@ -240,8 +244,9 @@ async fn own_event_response(
 pub async fn create_event(
     state: web::Data<AppState>,
     bearer: TokenBearer,
-    Json(input): Json<EventInput>,
+    body: Result<Json<EventInput>, ApiError>,
 ) -> ApiResult {
+    let Json(input) = body?;
     let actor = writer(&state, &bearer).await?;
     let form = input.over(EventForm::default());
     let now = state.clock.now();
@@ -269,8 +274,9 @@ pub async fn update_event(
     state: web::Data<AppState>,
     bearer: TokenBearer,
     id: web::Path<String>,
-    Json(input): Json<EventInput>,
+    body: Result<Json<EventInput>, ApiError>,
 ) -> ApiResult {
+    let Json(input) = body?;
     let id = parse_event_id(&id)?;
     let actor = writer(&state, &bearer).await?;
     let now = state.clock.now();
@@ -321,9 +327,9 @@ pub async fn cancel_event(
     state: web::Data<AppState>,
     bearer: TokenBearer,
     id: web::Path<String>,
-    MaybeJson(body): MaybeJson<NoteInput>,
+    body: Result<MaybeJson<NoteInput>, ApiError>,
 ) -> ApiResult {
-    let note = body.note.unwrap_or_default();
+    let note = body?.0.note.unwrap_or_default();
     set_status(&state, &bearer, &id, StatusAction::Cancel, note).await
 }
 
@@ -344,9 +350,9 @@ pub async fn postpone_event(
     state: web::Data<AppState>,
     bearer: TokenBearer,
     id: web::Path<String>,
-    MaybeJson(body): MaybeJson<NoteInput>,
+    body: Result<MaybeJson<NoteInput>, ApiError>,
 ) -> ApiResult {
-    let note = body.note.unwrap_or_default();
+    let note = body?.0.note.unwrap_or_default();
     set_status(&state, &bearer, &id, StatusAction::Postpone, note).await
 }
 
