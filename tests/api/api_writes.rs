@@ -446,6 +446,19 @@ async fn bodies_that_are_not_json_objects_of_known_fields_are_refused_as_json() 
     .await;
     assert_eq!(too_large.status, 413, "{}", too_large.body);
     assert!(detail(&too_large).contains("256 KB"), "{}", too_large.body);
+    // Without a Content-Length (chunked), it is cut off at the limit as it is read.
+    let chunk = actix_web::web::Bytes::from(big);
+    let chunked = app
+        .client
+        .post(format!("{}/api/v1/events", app.address))
+        .insert_header(("authorization", auth.as_str()))
+        .insert_header(("content-type", "application/json"))
+        .send_stream(futures_util::stream::once(async move {
+            Ok::<_, std::io::Error>(chunk)
+        }))
+        .await
+        .unwrap();
+    assert_eq!(chunked.status().as_u16(), 413);
 
     // None of these made anything, nor spent the token's writes.
     let mine = json_of(&call(&app, "GET", "/api/v1/my/events", &token, None).await);

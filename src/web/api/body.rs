@@ -53,10 +53,11 @@ impl<T: DeserializeOwned + JsonFields + 'static> FromRequest for Json<T> {
                 return Err(AppError::PayloadTooLarge.into());
             }
             let body = body.map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            // The outer error is the limit; the inner one, the connection's.
             let bytes = match body.to_bytes_limited(MAX_BODY_BYTES).await {
                 Ok(Ok(bytes)) => bytes,
-                Ok(Err(_)) => return Err(AppError::PayloadTooLarge.into()),
-                Err(_) => {
+                Err(_) => return Err(AppError::PayloadTooLarge.into()),
+                Ok(Err(_)) => {
                     return Err(AppError::MalformedBody(
                         "The body could not be read to its end.".to_owned(),
                     )
