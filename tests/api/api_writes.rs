@@ -636,6 +636,11 @@ async fn reads_keep_cors_and_writes_answer_wrong_methods_in_json() {
         res.header("access-control-allow-methods").as_deref(),
         Some("GET, HEAD, OPTIONS")
     );
+    // Its Allow still says what the address takes.
+    assert_eq!(
+        res.header("allow").as_deref(),
+        Some("GET, HEAD, OPTIONS, POST")
+    );
 }
 
 #[actix_web::test]

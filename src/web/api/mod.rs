@@ -147,7 +147,11 @@ where
                 .guard(guard::Any(guard::Get()).or(guard::Head()))
                 .to(handler),
         )
-        .route(web::route().guard(guard::Options()).to(preflight))
+        .route(
+            web::route()
+                .guard(guard::Options())
+                .to(move || preflight(allow)),
+        )
         .default_service(web::to(move || async move {
             Err::<HttpResponse, _>(ApiError(AppError::MethodNotAllowed(allow)))
         }))
@@ -161,10 +165,11 @@ fn postable(path: &str) -> actix_web::Resource {
 }
 
 /// A browser asks before a cross-origin GET that carries a header outside the CORS
-/// safelist, such as `If-None-Match`. The answer may be kept for a day.
-async fn preflight() -> HttpResponse {
+/// safelist, such as `If-None-Match`. The answer may be kept for a day. `Allow` is what
+/// the address takes (`allow`); other sites are offered the reads alone.
+async fn preflight(allow: &'static str) -> HttpResponse {
     HttpResponse::NoContent()
-        .insert_header((header::ALLOW, ALLOW))
+        .insert_header((header::ALLOW, allow))
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW))
         .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "If-None-Match"))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
