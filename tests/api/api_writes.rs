@@ -670,4 +670,11 @@ async fn the_openapi_document_describes_the_writes_and_their_token() {
         assert!(post["responses"][status].is_object(), "{status}");
     }
     assert!(doc["components"]["schemas"]["EventInput"]["properties"]["all_day"].is_object());
+
+    // And the page for people explains them, with the configured limit.
+    let page = app.get("/api").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.text("#writing"), "Writing");
+    assert!(page.body.contains("600 times an hour"), "{}", page.body);
+    assert!(page.body.contains("Authorization: Bearer cc_…"));
 }
