@@ -162,6 +162,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CREATIVE_CALENDAR_FEED_MAX_EVENTS", default_value_t = DEFAULT_FEED_MAX_EVENTS)]
     pub feed_max_events: usize,
 
+    /// The most writes (creations, changes, deletions) one API token may make in an
+    /// hour; past it, the API answers 429 with Retry-After.
+    #[arg(long, env = "CREATIVE_CALENDAR_API_WRITES_PER_HOUR", default_value_t = DEFAULT_API_WRITES_PER_HOUR)]
+    pub api_writes_per_hour: u32,
+
     /// The key (32 bytes or more) that signs the CSRF tokens of the sign-in and sign-up
     /// forms; give every server of the site the same one. Without it, one is generated
     /// at the first start and kept in the database.
@@ -175,6 +180,10 @@ pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 14 * 24 * 60;
 
 /// Enough for the network feed of a busy year; a feed this size is ~80 MB.
 pub const DEFAULT_FEED_MAX_EVENTS: usize = 100_000;
+
+/// Ten a minute on average: a festival's whole programme in a sitting, and not a runaway
+/// script's worth of edits.
+pub const DEFAULT_API_WRITES_PER_HOUR: u32 = 600;
 
 /// Everything the application needs to start. Built from the command line in `main`,
 /// by hand in tests; passed into [`crate::startup::Application::build`], never global.
@@ -201,6 +210,8 @@ pub struct Config {
     pub session_idle: std::time::Duration,
     /// Read the client's address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// The most writes one API token may make in an hour.
+    pub api_writes_per_hour: u32,
     /// The site's secret key; `None`: the one kept in the database (made if missing).
     pub secret_key: Option<SecretKey>,
     pub clock: Clock,
@@ -223,6 +234,7 @@ impl Config {
             feed_cache_bytes: 128 * 1024 * 1024,
             session_idle: std::time::Duration::from_secs(DEFAULT_SESSION_IDLE_MINUTES * 60),
             trust_forwarded_for: false,
+            api_writes_per_hour: DEFAULT_API_WRITES_PER_HOUR,
             secret_key: None,
             clock: Clock::System,
         }
@@ -245,6 +257,7 @@ impl Config {
         config.feed_max_events = args.feed_max_events;
         config.session_idle = std::time::Duration::from_secs(args.session_idle_minutes.max(1) * 60);
         config.trust_forwarded_for = args.trust_forwarded_for;
+        config.api_writes_per_hour = args.api_writes_per_hour;
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }

@@ -42,6 +42,17 @@ pub enum AppError {
     /// says what to send.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A JSON body that does not parse; says where (serde_json's line and column).
+    #[error("{0}")]
+    MalformedBody(String),
+    /// Input that parses but is wrong: every error at once, each with the field it is
+    /// about when there is one (the API's 422).
+    #[error("the input is not valid")]
+    Unprocessable(Vec<(Option<String>, String)>),
+    /// Too many writes with one API token; carries the seconds until the next one is
+    /// allowed (`Retry-After`).
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
     /// Anything else. Logged in full; the visitor sees only that it went wrong.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -86,7 +97,16 @@ impl AppError {
             AppError::Forbidden(why)
             | AppError::Unauthorized(why)
             | AppError::Conflict(why)
-            | AppError::UnsupportedMediaType(why) => why.clone(),
+            | AppError::UnsupportedMediaType(why)
+            | AppError::MalformedBody(why) => why.clone(),
+            AppError::Unprocessable(errors) => errors
+                .iter()
+                .map(|(_, detail)| detail.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            AppError::TooManyRequests { retry_after } => {
+                format!("Too many changes with this token; try again in {retry_after} seconds.")
+            }
             AppError::LoginRequired { .. } => "Please sign in to continue.".to_owned(),
             AppError::PayloadTooLarge => {
                 "That was more than this form accepts. Shorten the text and try again.".to_owned()
@@ -109,6 +129,9 @@ impl AppError {
                     actix_web::http::header::WWW_AUTHENTICATE,
                     "Bearer realm=\"creative-calendar\"",
                 ));
+            }
+            AppError::TooManyRequests { retry_after } => {
+                response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
             }
             _ => {}
         }
@@ -217,6 +240,9 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -246,6 +272,9 @@ impl ResponseError for AppError {
                 AppError::Conflict(_) => "That cannot be done",
                 AppError::PayloadTooLarge => "Too much text",
                 AppError::UnsupportedMediaType(_) => "That is not a form",
+                AppError::MalformedBody(_) => "That request could not be understood",
+                AppError::Unprocessable(_) => "That input is not valid",
+                AppError::TooManyRequests { .. } => "Too many requests",
                 AppError::Internal(_) => "Something went wrong",
             },
             message: self.public_message(),
@@ -281,6 +310,9 @@ pub struct ErrorItem {
     /// The query parameter at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
+    /// The body's field at fault, when one is (a write's validation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ResponseError for ApiError {
@@ -307,12 +339,35 @@ impl ResponseError for ApiError {
             }
             other => other.headers_into(&mut response),
         }
-        response.json(ErrorsBody {
-            errors: vec![ErrorItem {
-                detail: self.0.public_message(),
-                parameter,
+        let errors = match &self.0 {
+            // Every field's error at once, so that a client can show them all.
+            AppError::Unprocessable(errors) => errors
+                .iter()
+                .map(|(field, detail)| ErrorItem {
+                    // Details quote what was sent; control characters never reach a client.
+                    detail: detail.chars().filter(|c| !c.is_control()).collect(),
+                    parameter: None,
+                    field: field
+                        .as_ref()
+                        .map(|f| f.chars().filter(|c| !c.is_control()).collect()),
+                })
+                .collect(),
+            // The pages' wording speaks of a form; a client sent a body.
+            AppError::PayloadTooLarge => vec![ErrorItem {
+                detail: format!(
+                    "The body is larger than the {} KB this API accepts.",
+                    crate::web::api::body::MAX_BODY_BYTES / 1024
+                ),
+                parameter: None,
+                field: None,
             }],
-        })
+            other => vec![ErrorItem {
+                detail: other.public_message(),
+                parameter,
+                field: None,
+            }],
+        };
+        response.json(ErrorsBody { errors })
     }
 }
 

@@ -34,6 +34,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// Signs the CSRF tokens handed out before sign-in.
     pub secret_key: SecretKey,
+    /// The most writes one API token may make in an hour (at least one).
+    pub api_writes_per_hour: u32,
     counts: CountsCache,
 }
 
@@ -62,6 +64,7 @@ impl AppState {
             secure_cookies: config.public_url.starts_with("https://"),
             trust_forwarded_for: config.trust_forwarded_for,
             secret_key,
+            api_writes_per_hour: config.api_writes_per_hour.max(1),
             counts: CountsCache {
                 ttl: config.counts_ttl,
                 slot: Mutex::new(None),

@@ -131,13 +131,27 @@ impl TokenBearer {
     }
 }
 
+impl From<&TokenBearer> for crate::workflows::Actor {
+    fn from(bearer: &TokenBearer) -> crate::workflows::Actor {
+        crate::workflows::Actor {
+            account: bearer.account.clone(),
+            roles: bearer.roles.clone(),
+        }
+    }
+}
+
+/// A refusal is in the format of the address: JSON under `/api/`, where tokens are used.
 impl FromRequest for TokenBearer {
-    type Error = AppError;
+    type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { TokenBearer::load(&req).await })
+        Box::pin(async move {
+            TokenBearer::load(&req)
+                .await
+                .map_err(|e| crate::web::urlencoded::in_format_of(&req, e))
+        })
     }
 }
 

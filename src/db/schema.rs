@@ -15,6 +15,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_token_writes (id) {
+        id -> Integer,
+        token_id -> Integer,
+        written_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> Integer,
         account_id -> Integer,
@@ -175,6 +183,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_token_writes -> api_tokens (token_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(event_reviews -> events (event_id));
 diesel::joinable!(events -> cities (city_id));
@@ -186,6 +195,7 @@ diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    api_token_writes,
     api_tokens,
     cities,
     data_revision,

@@ -88,7 +88,9 @@ impl FieldErrors {
     }
 }
 
-const FORM_ORDER: &[&str] = &[
+/// The form's fields, in the order it shows them; also the fields of the API's event
+/// bodies, which take the same names.
+pub const FORM_ORDER: &[&str] = &[
     "city",
     "kind",
     "field",

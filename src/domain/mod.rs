@@ -32,7 +32,7 @@ pub use account::{
 };
 pub use city::{CountryCode, TimeZoneName};
 pub use event::EventDraft;
-pub use event_form::{EventForm, FieldErrors, FormCity};
+pub use event_form::{ALL_DAY_TICKED, EventForm, FORM_ORDER, FieldErrors, FormCity};
 pub use field::CreativeField;
 pub use kind::EventKind;
 pub use schedule::{

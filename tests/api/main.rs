@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod api_reads;
+mod api_writes;
 mod browse_events;
 mod calendar_links;
 mod cities;

@@ -126,3 +126,58 @@ impl ApiToken {
         Ok((token, account))
     }
 }
+
+/// The window the limit on writes counts over.
+pub const WRITE_WINDOW: TimeDelta = TimeDelta::hours(1);
+
+/// Refused: the token made its `limit` writes in the last [`WRITE_WINDOW`]; another is
+/// allowed from `retry_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteLimited {
+    pub retry_at: NaiveDateTime,
+}
+
+impl ApiToken {
+    /// Records one write by token `token_id` at `now`, unless it already made `limit`
+    /// in the window before: then when the oldest of them leaves the window. In one
+    /// immediate transaction, so that two servers counting at once cannot both take
+    /// the last write.
+    pub fn spend_write(
+        conn: &mut SqliteConnection,
+        token_id: i32,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Result<(), WriteLimited>> {
+        use crate::db::schema::api_token_writes as w;
+        let now = now.naive_utc();
+        let since = now - WRITE_WINDOW;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX).max(1);
+        conn.immediate_transaction(|conn| {
+            // Writes out of the window count for nothing; dropping them keeps the table
+            // at most `limit` rows per token.
+            diesel::delete(
+                w::table
+                    .filter(w::token_id.eq(token_id))
+                    .filter(w::written_at.le(since)),
+            )
+            .execute(conn)?;
+            let recent: Vec<NaiveDateTime> = w::table
+                .filter(w::token_id.eq(token_id))
+                .select(w::written_at)
+                .order(w::written_at.asc())
+                .load(conn)?;
+            if recent.len() >= limit {
+                // Oldest first: the place that frees next is the `len - limit`-th write
+                // (in range, by the check just above).
+                let freeing = recent[recent.len() - limit];
+                return Ok(Err(WriteLimited {
+                    retry_at: freeing + WRITE_WINDOW,
+                }));
+            }
+            diesel::insert_into(w::table)
+                .values((w::token_id.eq(token_id), w::written_at.eq(now)))
+                .execute(conn)?;
+            Ok(Ok(()))
+        })
+    }
+}

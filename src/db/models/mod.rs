@@ -12,7 +12,7 @@ pub use account::{
     Account, Admission, LoginCheck, LoginFailure, ModeratorRole, NewAccount, Roles, Session,
     SignUp, ThrottleLimits, is_unique_violation,
 };
-pub use api_token::{ApiToken, MAX_TOKENS_PER_ACCOUNT, NewTokenError};
+pub use api_token::{ApiToken, MAX_TOKENS_PER_ACCOUNT, NewTokenError, WRITE_WINDOW, WriteLimited};
 pub use city::{City, CityFilter, Country, NewCity};
 pub use event::{
     COUNT_CAP, Event, EventChangeError, EventDetails, EventPage, EventQuery, EventWithCity,

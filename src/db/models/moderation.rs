@@ -297,7 +297,9 @@ impl Event {
             address: self.venue_address.clone(),
             url: self.url.clone().unwrap_or_default(),
             price: self.price.clone().unwrap_or_default(),
-            all_day: self.all_day.then(|| "on".to_owned()),
+            all_day: self
+                .all_day
+                .then(|| crate::domain::ALL_DAY_TICKED.to_owned()),
             start_date: self.start_date.to_string(),
             end_date,
             start_time: time(self.start_time).unwrap_or_default(),

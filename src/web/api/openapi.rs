@@ -8,7 +8,7 @@ use utoipa::openapi::{RefOr, Server};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::{ApiResult, Unchanged, json_response};
-use crate::domain::{CreativeField, EventKind, EventStatus};
+use crate::domain::{CreativeField, EventKind, EventStatus, ModerationState};
 use crate::error::{ErrorItem, ErrorsBody};
 use crate::web::AppState;
 
@@ -33,6 +33,7 @@ slug_schema! {
     CreativeField: "A creative field of the UNESCO Creative Cities Network.",
     EventKind: "What kind of event it is.",
     EventStatus: "Whether the event happens as announced.",
+    ModerationState: "Where an event stands in moderation; only a published one is public.",
 }
 
 #[derive(OpenApi)]
@@ -50,17 +51,57 @@ slug_schema! {
         super::cities::list_cities,
         super::cities::show_city,
         super::fields::list_fields,
+        super::writes::create_event,
+        super::writes::update_event,
+        super::writes::delete_event,
+        super::writes::cancel_event,
+        super::writes::postpone_event,
+        super::writes::reinstate_event,
+        super::writes::my_events,
         openapi_json,
     ),
-    components(schemas(CreativeField, EventKind, EventStatus, ErrorsBody, ErrorItem)),
+    components(schemas(
+        CreativeField,
+        EventKind,
+        EventStatus,
+        ModerationState,
+        ErrorsBody,
+        ErrorItem,
+        super::writes::EventInput,
+        super::writes::NoteInput,
+    )),
+    modifiers(&BearerToken),
     tags(
         (name = "events", description = "Published events"),
         (name = "cities", description = "The member cities of the network"),
         (name = "fields", description = "The creative fields"),
+        (name = "writing", description = "An organiser's own events, with a personal API token"),
         (name = "meta", description = "This document"),
     )
 )]
 pub struct ApiDoc;
+
+/// The `token` security scheme of the writes: a personal token from /account/tokens in
+/// `Authorization: Bearer cc_…`.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A personal API token, made at /account/tokens; it starts with cc_.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document as JSON, with this server's public address as its server.
 pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {

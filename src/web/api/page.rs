@@ -20,6 +20,8 @@ pub struct ApiPage {
     pub max_limit: u32,
     pub fields: String,
     pub kinds: String,
+    /// How many writes a token may make in an hour.
+    pub writes_per_hour: u32,
 }
 
 pub async fn api_page(state: web::Data<AppState>) -> Result<Html, AppError> {
@@ -30,5 +32,6 @@ pub async fn api_page(state: web::Data<AppState>) -> Result<Html, AppError> {
         max_limit: MAX_LIMIT,
         fields: CreativeField::slugs(),
         kinds: EventKind::slugs(),
+        writes_per_hour: state.api_writes_per_hour,
     })
 }

@@ -1,0 +1,498 @@
+//! The API's writes: an organiser's systems submit, change, cancel and delete their own
+//! events with a personal token (`Authorization: Bearer cc_…`, never a cookie, so no
+//! CSRF token). Each handler calls the same workflow as the event form and the status
+//! pages; nothing here decides what is allowed. Each token may write
+//! `api_writes_per_hour` times an hour, counted in the database.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiResult;
+use super::body::{Json, JsonFields, MaybeJson};
+use super::json::EventJson;
+use crate::auth::token::TokenBearer;
+use crate::db::models::{ApiToken, Event, EventWithCity};
+use crate::domain::{ALL_DAY_TICKED, EventForm, FORM_ORDER, ModerationState};
+use crate::error::{ApiError, AppError, ErrorsBody};
+use crate::web::AppState;
+use crate::web::pages::events::parse_event_id;
+use crate::web::params::parse_page;
+use crate::web::urlencoded::Query;
+use crate::workflows::events::{self, StatusAction, StatusChanged};
+use crate::workflows::{Actor, WorkflowError};
+
+/// An event's fields, with the names and meanings of the event form's. On a creation a
+/// field left out is empty; on a change it keeps its stored value. `null` is the same
+/// as leaving the field out; `""` empties it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EventInput {
+    /// The city's slug, as in `/api/v1/cities`.
+    #[schema(example = "braga")]
+    pub city: Option<String>,
+    /// One of the kinds of `/api/v1/openapi.json`'s `EventKind`.
+    #[schema(example = "festival")]
+    pub kind: Option<String>,
+    /// A creative field's slug; empty: the city's field.
+    #[schema(example = "media-arts")]
+    pub field: Option<String>,
+    #[schema(example = "Braga Media Arts Night")]
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The venue's name.
+    pub venue: Option<String>,
+    /// The venue's street address.
+    pub address: Option<String>,
+    /// The organiser's own page for the event.
+    pub url: Option<String>,
+    /// As it should be shown ("12 €, 8 € reduced"); empty or "free" for a free event.
+    pub price: Option<String>,
+    /// Whole days: then only dates count, and `end_date` is the last day.
+    pub all_day: Option<bool>,
+    /// Local to the city: `2026-12-12`.
+    #[schema(example = "2026-12-12")]
+    pub start_date: Option<String>,
+    #[schema(example = "2026-12-12")]
+    pub end_date: Option<String>,
+    /// Local to the city: `19:00`.
+    #[schema(example = "19:00")]
+    pub start_time: Option<String>,
+    #[schema(example = "23:00")]
+    pub end_time: Option<String>,
+}
+
+impl JsonFields for EventInput {
+    // The form's own names: one list, so that a field added to the form is one here.
+    const FIELDS: &'static [&'static str] = FORM_ORDER;
+}
+
+impl EventInput {
+    /// The form `base` with the fields given here put over it: what the workflows read.
+    pub fn over(self, base: EventForm) -> EventForm {
+        let pick = |given: Option<String>, old: String| given.unwrap_or(old);
+        EventForm {
+            city: pick(self.city, base.city),
+            kind: pick(self.kind, base.kind),
+            field: pick(self.field, base.field),
+            title: pick(self.title, base.title),
+            description: pick(self.description, base.description),
+            venue: pick(self.venue, base.venue),
+            address: pick(self.address, base.address),
+            url: pick(self.url, base.url),
+            price: pick(self.price, base.price),
+            // The form's checkbox: present when ticked.
+            all_day: match self.all_day {
+                Some(true) => Some(ALL_DAY_TICKED.to_owned()),
+                Some(false) => None,
+                None => base.all_day,
+            },
+            start_date: pick(self.start_date, base.start_date),
+            end_date: pick(self.end_date, base.end_date),
+            start_time: pick(self.start_time, base.start_time),
+            end_time: pick(self.end_time, base.end_time),
+        }
+    }
+}
+
+/// The optional body of a cancellation or a postponement.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct NoteInput {
+    /// Shown on the event's page and in calendars ("Moved to the spring; tickets stay
+    /// valid."); at most 1,000 characters.
+    pub note: Option<String>,
+}
+
+impl JsonFields for NoteInput {
+    const FIELDS: &'static [&'static str] = &["note"];
+}
+
+/// One of the token owner's events: the public shape, and where it stands in moderation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnEventJson {
+    #[serde(flatten)]
+    pub event: EventJson,
+    /// Only a published event is public; a pending one waits for a moderator of its city.
+    #[schema(value_type = ModerationState)]
+    pub moderation: ModerationState,
+    /// What the moderator said when rejecting it.
+    #[schema(required = true)]
+    pub moderation_note: Option<String>,
+}
+
+impl OwnEventJson {
+    fn new(row: &EventWithCity, public_url: &str) -> OwnEventJson {
+        OwnEventJson {
+            event: EventJson::new(row, public_url),
+            moderation: row.event.moderation,
+            moderation_note: row.event.moderation_note.clone(),
+        }
+    }
+}
+
+/// The answer of a creation or a change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnEventBody {
+    pub event: OwnEventJson,
+}
+
+/// `GET /api/v1/my/events`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnEventsBody {
+    pub events: Vec<OwnEventJson>,
+    pub meta: OwnEventsMeta,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnEventsMeta {
+    /// All the owner's events, on all pages.
+    pub total: i64,
+    /// The `page` to ask for next; null on the last page.
+    #[schema(required = true)]
+    pub next_page: Option<u32>,
+}
+
+/// Each refusal of a workflow as the API answers it: the one place they are mapped.
+/// Unlike the pages, which show the form again, wrong input is a 422 with every field's
+/// error.
+fn refused(e: WorkflowError) -> ApiError {
+    ApiError(match e {
+        WorkflowError::Invalid(errors) => AppError::Unprocessable(
+            errors
+                .iter()
+                .map(|(field, detail)| (Some(field.to_owned()), detail.to_owned()))
+                .collect(),
+        ),
+        other => other.into(),
+    })
+}
+
+/// The token's owner as the workflows' actor, once this write is within the token's
+/// limit (and counted against it).
+async fn writer(state: &AppState, bearer: &TokenBearer) -> Result<Actor, ApiError> {
+    let token = bearer.token_id;
+    let limit = state.api_writes_per_hour;
+    let now = state.clock.now();
+    let spent = state
+        .db(move |conn| Ok(ApiToken::spend_write(conn, token, limit, now)?))
+        .await?;
+    if let Err(limited) = spent {
+        let wait = (limited.retry_at - now.naive_utc()).num_seconds().max(1);
+        return Err(AppError::TooManyRequests {
+            retry_after: u64::try_from(wait).unwrap_or(1),
+        }
+        .into());
+    }
+    Ok(Actor::from(bearer))
+}
+
+// The bodies are taken as `Result`s and read in the handlers: actix polls extractors
+// together, so a body refused at once (415) would otherwise answer before the token is
+// checked. The order is: the token (401), then the body, then the limit (429).
+
+/// Runs `work` (a workflow) on the pool, mapping its refusal.
+async fn run<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, WorkflowError> + Send + 'static,
+    T: Send + 'static,
+{
+    state.db(move |conn| Ok(work(conn))).await?.map_err(refused)
+}
+
+/// The actor's event `id` as JSON, with `status`; never cached, since it may be private.
+async fn own_event_response(
+    state: &AppState,
+    actor: Actor,
+    id: i32,
+    status: StatusCode,
+) -> ApiResult {
+    let row = run(state, move |conn| {
+        events::find_visible(conn, Some(&actor), id)
+    })
+    .await?;
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::CREATED {
+        response.insert_header((
+            header::LOCATION,
+            format!("{}/api/v1/events/{id}", state.public_url),
+        ));
+    }
+    Ok(response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(OwnEventBody {
+            event: OwnEventJson::new(&row, &state.public_url),
+        }))
+}
+
+/// Submits an event. It is published at once when the token's owner publishes directly
+/// in its city (a trusted organiser, a moderator of it); otherwise it waits for a
+/// moderator, and is only visible to its owner (here and under `/api/v1/my/events`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "writing",
+    security(("token" = [])),
+    request_body(content = EventInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The event, as it now is", body = OwnEventBody,
+            headers(("Location" = String, description = "The event's address in the API"))),
+        WriteRefusals,
+    )
+)]
+pub async fn create_event(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    body: Result<Json<EventInput>, ApiError>,
+) -> ApiResult {
+    let Json(input) = body?;
+    let actor = writer(&state, &bearer).await?;
+    let form = input.over(EventForm::default());
+    let now = state.clock.now();
+    let by = actor.clone();
+    let event = run(&state, move |conn| events::submit(conn, &by, &form, now)).await?;
+    own_event_response(&state, actor, event.id, StatusCode::CREATED).await
+}
+
+/// Changes the token owner's event: the fields given replace the stored ones, and the
+/// whole is checked as the edit form checks it. A change anyone can see raises
+/// `sequence`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{id}",
+    tag = "writing",
+    security(("token" = [])),
+    params(("id" = u32, Path, description = "The event's id", minimum = 1)),
+    request_body(content = EventInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The event, as it now is", body = OwnEventBody),
+        WriteRefusals,
+    )
+)]
+pub async fn update_event(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    id: web::Path<String>,
+    body: Result<Json<EventInput>, ApiError>,
+) -> ApiResult {
+    let Json(input) = body?;
+    let id = parse_event_id(&id)?;
+    let actor = writer(&state, &bearer).await?;
+    let now = state.clock.now();
+    let by = actor.clone();
+    run(&state, move |conn| {
+        // The stored event as its edit form, with the fields sent over it.
+        let row = events::own_event(conn, &by, id)?;
+        let form = input.over(row.event.to_form(&row.city));
+        events::edit(conn, &by, id, &form, now)
+    })
+    .await?;
+    own_event_response(&state, actor, id, StatusCode::OK).await
+}
+
+/// Cancels, postpones or reinstates event `id` of the token's owner, with `note`.
+async fn set_status(
+    state: &AppState,
+    bearer: &TokenBearer,
+    id: &str,
+    action: StatusAction,
+    note: String,
+) -> ApiResult {
+    let id = parse_event_id(id)?;
+    let actor = writer(state, bearer).await?;
+    let now = state.clock.now();
+    let by = actor.clone();
+    run(state, move |conn| {
+        events::change_status(conn, &by, id, action, &note, now)
+    })
+    .await?;
+    own_event_response(state, actor, id, StatusCode::OK).await
+}
+
+/// Cancels a published event: it stays in calendars, marked as cancelled, with the note.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/cancel",
+    tag = "writing",
+    security(("token" = [])),
+    params(("id" = u32, Path, description = "The event's id", minimum = 1)),
+    request_body(content = Option<NoteInput>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The event, as it now is", body = OwnEventBody),
+        WriteRefusals,
+    )
+)]
+pub async fn cancel_event(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    id: web::Path<String>,
+    body: Result<MaybeJson<NoteInput>, ApiError>,
+) -> ApiResult {
+    let note = body?.0.note.unwrap_or_default();
+    set_status(&state, &bearer, &id, StatusAction::Cancel, note).await
+}
+
+/// Postpones a published event until new dates are known (set them with a PATCH).
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/postpone",
+    tag = "writing",
+    security(("token" = [])),
+    params(("id" = u32, Path, description = "The event's id", minimum = 1)),
+    request_body(content = Option<NoteInput>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The event, as it now is", body = OwnEventBody),
+        WriteRefusals,
+    )
+)]
+pub async fn postpone_event(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    id: web::Path<String>,
+    body: Result<MaybeJson<NoteInput>, ApiError>,
+) -> ApiResult {
+    let note = body?.0.note.unwrap_or_default();
+    set_status(&state, &bearer, &id, StatusAction::Postpone, note).await
+}
+
+/// Puts a cancelled or postponed event back on, as announced.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/reinstate",
+    tag = "writing",
+    security(("token" = [])),
+    params(("id" = u32, Path, description = "The event's id", minimum = 1)),
+    responses(
+        (status = 200, description = "The event, as it now is", body = OwnEventBody),
+        WriteRefusals,
+    )
+)]
+pub async fn reinstate_event(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    id: web::Path<String>,
+) -> ApiResult {
+    set_status(&state, &bearer, &id, StatusAction::Reinstate, String::new()).await
+}
+
+/// Deletes an event that was never published. One ever published may be in calendars:
+/// it is cancelled instead (409).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/events/{id}",
+    tag = "writing",
+    security(("token" = [])),
+    params(("id" = u32, Path, description = "The event's id", minimum = 1)),
+    responses(
+        (status = 204, description = "Deleted"),
+        WriteRefusals,
+    )
+)]
+pub async fn delete_event(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    id: web::Path<String>,
+) -> ApiResult {
+    let id = parse_event_id(&id)?;
+    let actor = writer(&state, &bearer).await?;
+    let now = state.clock.now();
+    let changed = run(&state, move |conn| {
+        events::change_status(conn, &actor, id, StatusAction::Delete, "", now)
+    })
+    .await?;
+    match changed {
+        StatusChanged::Deleted => Ok(HttpResponse::NoContent().finish()),
+        // The workflow deletes or refuses; it never changes an event it was asked to delete.
+        StatusChanged::Event(_) => Err(ApiError(AppError::Internal(anyhow::anyhow!(
+            "a deletion changed event {id} instead"
+        )))),
+    }
+}
+
+/// The page of `/api/v1/my/events`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyEventsParams {
+    /// From 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    pub page: Option<String>,
+}
+
+/// How many of the owner's events one page holds.
+const MY_EVENTS_PER_PAGE: u32 = 100;
+
+/// The token owner's events, in every state, the most recently submitted first. Not a
+/// write: it does not count against the limit.
+#[utoipa::path(
+    get,
+    path = "/api/v1/my/events",
+    tag = "writing",
+    security(("token" = [])),
+    params(MyEventsParams),
+    responses(
+        (status = 200, description = "The owner's events", body = OwnEventsBody),
+        (status = 400, description = "`page` is not a page number", body = ErrorsBody),
+        (status = 401, description = "No valid token", body = ErrorsBody),
+    )
+)]
+pub async fn my_events(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    params: Query<MyEventsParams>,
+) -> ApiResult {
+    let page = parse_page(&params.page)?;
+    let owner = bearer.account.id;
+    let limit = i64::from(MY_EVENTS_PER_PAGE);
+    let offset = i64::from(page - 1) * limit;
+    let found = state
+        .db(move |conn| Ok(Event::for_organiser(conn, owner, limit, offset)?))
+        .await?;
+    let shown = offset + found.events.len() as i64;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(OwnEventsBody {
+            events: found
+                .events
+                .iter()
+                .map(|m| OwnEventJson::new(&m.row, &state.public_url))
+                .collect(),
+            meta: OwnEventsMeta {
+                total: found.total,
+                next_page: (shown < found.total).then_some(page + 1),
+            },
+        }))
+}
+
+/// What any write may answer besides its success, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum WriteRefusals {
+    /// The body is not JSON, or the id is not one; `detail` says where.
+    #[response(status = 400)]
+    Malformed(#[to_schema] ErrorsBody),
+    /// No token, or one that is malformed, unknown or revoked.
+    #[response(status = 401)]
+    Unauthorized(#[to_schema] ErrorsBody),
+    /// The event is someone else's (and public).
+    #[response(status = 403)]
+    Forbidden(#[to_schema] ErrorsBody),
+    /// No event the token's owner may see has this id.
+    #[response(status = 404)]
+    Missing(#[to_schema] ErrorsBody),
+    /// The change does not apply to the event as it is (deleting a published event,
+    /// cancelling one never published or already cancelled).
+    #[response(status = 409)]
+    Conflict(#[to_schema] ErrorsBody),
+    /// The body is larger than 256 KB.
+    #[response(status = 413)]
+    TooLarge(#[to_schema] ErrorsBody),
+    /// The body is not `application/json`.
+    #[response(status = 415)]
+    NotJson(#[to_schema] ErrorsBody),
+    /// Fields unknown, of the wrong type or invalid: every error, each with its `field`.
+    #[response(status = 422)]
+    Invalid(#[to_schema] ErrorsBody),
+    /// The token made its hourly writes; `Retry-After` says when to try again.
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait")))]
+    Limited(#[to_schema] ErrorsBody),
+}
