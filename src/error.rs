@@ -371,6 +371,40 @@ impl ResponseError for ApiError {
     }
 }
 
+/// [`AppError`] as one line of plain text, for the `.ics` feeds: a calendar app shows the
+/// body, if anything, as it is.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct FeedError(#[from] pub AppError);
+
+impl ResponseError for FeedError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let mut response = HttpResponse::build(self.status_code());
+        self.0.headers_into(&mut response);
+        response
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("{}\n", self.0.public_message()))
+    }
+}
+
+/// An error in the format of the address the request was sent to: JSON under `/api/`,
+/// one line of plain text for the `.ics` feeds, the HTML error page elsewhere. For
+/// errors raised before a handler runs (extractors), which cannot know their door.
+pub fn in_format_of(req: &actix_web::HttpRequest, error: AppError) -> actix_web::Error {
+    if req.path().starts_with("/api/") {
+        ApiError(error).into()
+    } else if req.path().ends_with(".ics") {
+        FeedError(error).into()
+    } else {
+        error.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

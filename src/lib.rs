@@ -12,5 +12,6 @@ pub mod filters;
 pub mod ical;
 pub mod startup;
 pub mod state;
+pub mod urlencoded;
 pub mod web;
 pub mod workflows;

@@ -381,7 +381,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Checked<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let body = crate::web::urlencoded::read_form::<Posted<T>>(&req, payload);
+        let body = crate::urlencoded::read_form::<Posted<T>>(&req, payload);
         Box::pin(async move {
             if !from_this_site(&req, &state(&req)?.public_url) {
                 return Err(AppError::forbidden(CSRF_FAILED));

@@ -150,7 +150,7 @@ impl FromRequest for TokenBearer {
         Box::pin(async move {
             TokenBearer::load(&req)
                 .await
-                .map_err(|e| crate::web::urlencoded::in_format_of(&req, e))
+                .map_err(|e| crate::error::in_format_of(&req, e))
         })
     }
 }

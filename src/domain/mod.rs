@@ -42,7 +42,7 @@ pub use slug::{Slug, SlugError};
 pub use status::{EventStatus, ModerationAction, ModerationState};
 pub use text::{
     EventTitle, TextError, UNDECODABLE, clean_line, clean_text, decoded, limited_text, sentence,
-    thousands,
+    short, thousands,
 };
 pub use when::{TimeLabel, When, utc_offset_label, zone_label};
 

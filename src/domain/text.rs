@@ -16,7 +16,7 @@ pub enum TextError {
 }
 
 /// The character that stands for bytes that were not UTF-8: the form decoder
-/// (`web::urlencoded`) keeps a field's bad bytes as this, so that the form can show the
+/// (`crate::urlencoded`) keeps a field's bad bytes as this, so that the form can show the
 /// value again, and every text parser refuses it, so that it is never stored. No one
 /// types it on purpose.
 pub const UNDECODABLE: char = '\u{fffd}';
@@ -62,6 +62,16 @@ pub fn clean_text(value: &str) -> String {
         }
     }
     out.trim().to_owned()
+}
+
+/// Echoes a bad value back safely: shortened, and without control characters, which
+/// would be raw bytes in a page (NUL is not even allowed in HTML).
+pub fn short(value: &str) -> String {
+    let mut s: String = value.chars().filter(|c| !c.is_control()).take(40).collect();
+    if value.chars().count() > 40 {
+        s.push('…');
+    }
+    s
 }
 
 /// 12345 → "12,345".

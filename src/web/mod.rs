@@ -7,7 +7,6 @@ pub mod feeds;
 pub mod pages;
 pub mod params;
 pub mod text;
-pub mod urlencoded;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{guard, web};

@@ -140,15 +140,7 @@ pub fn canonical_id(value: &str) -> Option<i32> {
     canonical.then(|| value.parse().ok()).flatten()
 }
 
-/// Echoes a bad value back safely: shortened, and without control characters, which
-/// would be raw bytes in a page (NUL is not even allowed in HTML).
-pub(crate) fn short(value: &str) -> String {
-    let mut s: String = value.chars().filter(|c| !c.is_control()).take(40).collect();
-    if value.chars().count() > 40 {
-        s.push('…');
-    }
-    s
-}
+pub(crate) use crate::domain::short;
 
 impl TryFrom<&EventsParams> for EventFilter {
     type Error = AppError;

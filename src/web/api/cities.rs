@@ -6,10 +6,10 @@ use super::json::{CitiesBody, CityBody, CityJson};
 use super::{ApiResult, BadParameter, Missing, Unchanged, json_response};
 use crate::db::models::City;
 use crate::error::{AppError, OrWhenMissing};
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::cities::{CitiesParams, CitySearch};
 use crate::web::params::short;
-use crate::web::urlencoded::Query;
 
 /// Every member city matching the filters (those of `/cities`), by name; all of them,
 /// a few hundred, with no paging.

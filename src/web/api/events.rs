@@ -12,10 +12,10 @@ use super::json::{EventBody, EventJson, EventsBody, EventsMeta};
 use super::{ApiResult, BadParameter, Missing, Unchanged, json_response};
 use crate::db::models::{Event, Seek};
 use crate::error::{AppError, OrWhenMissing};
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::events::{event_query, filter_city, no_event, parse_event_id};
 use crate::web::params::{EventFilter, EventsParams, short};
-use crate::web::urlencoded::Query;
 
 /// The most events one page holds, and how many it holds unless told.
 pub const MAX_LIMIT: u32 = 100;

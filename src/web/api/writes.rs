@@ -16,10 +16,10 @@ use crate::auth::token::TokenBearer;
 use crate::db::models::{ApiToken, Event, EventWithCity};
 use crate::domain::{ALL_DAY_TICKED, EventForm, FORM_ORDER, ModerationState};
 use crate::error::{ApiError, AppError, ErrorsBody};
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::events::parse_event_id;
 use crate::web::params::parse_page;
-use crate::web::urlencoded::Query;
 use crate::workflows::events::{self, StatusAction, StatusChanged};
 use crate::workflows::{Actor, WorkflowError};
 

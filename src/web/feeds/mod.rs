@@ -14,13 +14,12 @@ mod cache;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{
     self, CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType,
     HttpDate, IfModifiedSince, IfNoneMatch,
 };
 use actix_web::web;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::{Connection, SqliteConnection};
 
@@ -35,7 +34,7 @@ use crate::web::pages::events::{no_event, parse_event_id};
 use crate::web::pages::thousands;
 use crate::web::params::{EventFilter, EventsParams, short};
 
-use crate::web::urlencoded::Query;
+use crate::urlencoded::Query;
 pub use cache::FeedCache;
 use cache::{Built, BuiltFeed, Got, Wanted};
 pub(crate) use cache::{content_tag, gzip_if_large, gzip_tag};
@@ -69,23 +68,7 @@ impl FeedSpec {
     }
 }
 
-/// Feed errors are short plain text: a calendar app shows the body, if anything, as is.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct FeedError(#[from] pub AppError);
-
-impl ResponseError for FeedError {
-    fn status_code(&self) -> StatusCode {
-        self.0.status_code()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.0.log();
-        HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(format!("{}\n", self.0.public_message()))
-    }
-}
+pub use crate::error::FeedError;
 
 type FeedResult = Result<HttpResponse, FeedError>;
 

@@ -11,10 +11,10 @@ use crate::auth::{Checked, Viewer};
 use crate::db::models::{Account, City, CityFilter, Roles};
 use crate::domain::clean_line;
 use crate::error::{AppError, OrWhenMissing};
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::{canonical_id, parse_page};
-use crate::web::urlencoded::Query;
 use crate::workflows::Actor;
 use crate::workflows::roles::{self, ModeratorScope, RoleChange};
 

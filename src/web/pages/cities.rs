@@ -9,10 +9,10 @@ use crate::domain::clean_line;
 use crate::domain::{CreativeField, utc_offset_label, zone_label};
 use crate::error::{AppError, OrWhenMissing};
 use crate::filters::calendar_name;
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::calendar_links::Subscription;
 use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
-use crate::web::urlencoded::Query;
 
 /// The `/cities` query string (also that of `/api/v1/cities`).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

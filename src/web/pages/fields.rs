@@ -7,10 +7,10 @@ use crate::db::models::{City, CityFilter, EventQuery};
 use crate::domain::CreativeField;
 use crate::error::AppError;
 use crate::filters::calendar_name;
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::calendar_links::Subscription;
 use crate::web::params::{PageParams, parse_page};
-use crate::web::urlencoded::Query;
 
 #[derive(Template)]
 #[template(path = "fields/show.html")]

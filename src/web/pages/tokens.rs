@@ -12,9 +12,9 @@ use crate::auth::{Checked, NoFields, Viewer};
 use crate::db::models::{ApiToken, NewTokenError};
 use crate::domain::{FieldErrors, TokenName};
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::params::canonical_id;
-use crate::web::urlencoded::Query;
 
 #[derive(Template)]
 #[template(path = "account/tokens.html")]

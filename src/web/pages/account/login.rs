@@ -13,8 +13,8 @@ use crate::auth::{Checked, CsrfToken, MaybeViewer, NoFields, verify_nothing, ver
 use crate::db::models::{Account, LoginFailure, Session};
 use crate::domain::Password;
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
-use crate::web::urlencoded::Query;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]

@@ -20,8 +20,8 @@ use crate::auth::{Checked, Viewer, hash_password, verify_password};
 use crate::db::models::{Account, Session};
 use crate::domain::{DisplayName, FieldErrors, Organisation, Password};
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
-use crate::web::urlencoded::Query;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct NextParam {

@@ -12,8 +12,8 @@ use crate::auth::{Checked, CsrfToken, MaybeViewer, hash_password};
 use crate::db::models::{NewAccount, Session, SignUp, is_unique_violation};
 use crate::domain::{DisplayName, Email, FieldErrors, Organisation, Password};
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
-use crate::web::urlencoded::Query;
 
 /// Accounts one client address may make in [`SIGN_UP_WINDOW`]: a class signing up
 /// together passes, a script making accounts in bulk does not.

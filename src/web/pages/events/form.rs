@@ -10,10 +10,10 @@ use crate::auth::{Checked, Viewer};
 use crate::db::models::{City, CityFilter, EventWithCity};
 use crate::domain::{CreativeField, EventForm, EventKind, FieldErrors, ModerationState};
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::account::{no_store, see_other};
 use crate::web::pages::events::parse_event_id;
-use crate::web::urlencoded::Query;
 use crate::workflows::events;
 use crate::workflows::{Actor, WorkflowError};
 

@@ -8,11 +8,11 @@ use crate::auth::Viewer;
 use crate::db::models::{Event, ManagedEvent};
 use crate::domain::{EventStatus, ModerationState, When};
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::account::no_store;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::{PageParams, parse_page};
-use crate::web::urlencoded::Query;
 
 #[derive(Template)]
 #[template(path = "events/mine.html")]

@@ -24,7 +24,7 @@ use crate::web::params::{EventFilter, EventsParams, canonical_id};
 use crate::web::text::{description_html, json_for_script};
 // Where the feeds and other branches' code found them before they moved.
 pub(crate) use crate::filters::{calendar_name, event_query, filter_city, filter_heading};
-use crate::web::urlencoded::Query;
+use crate::urlencoded::Query;
 use crate::workflows::{self, Actor};
 
 #[derive(Template)]

@@ -8,11 +8,11 @@ use super::{require_moderator, utc_text};
 use crate::auth::Viewer;
 use crate::db::models::LogEntry;
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::Pager;
 use crate::web::pages::account::no_store;
 use crate::web::params::parse_page;
-use crate::web::urlencoded::Query;
 
 #[derive(Template)]
 #[template(path = "moderation/log.html")]

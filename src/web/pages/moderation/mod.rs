@@ -20,10 +20,10 @@ use crate::auth::Viewer;
 use crate::db::models::{City, CityFilter, Event, EventReview, ManagedEvent, Queue};
 use crate::domain::{EventForm, EventStatus, When};
 use crate::error::AppError;
+use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::{Pager, thousands};
 use crate::web::params::parse_page;
-use crate::web::urlencoded::Query;
 use crate::workflows::{Actor, moderation};
 
 const PER_PAGE: u32 = 20;

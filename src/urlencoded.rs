@@ -24,8 +24,8 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
+use crate::domain::short;
 use crate::error::AppError;
-use crate::web::params::short;
 
 /// A query string parsed with [`decode_query`]; use it instead of `web::Query`.
 #[derive(Debug, Clone)]
@@ -57,18 +57,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-/// An error in the format of the address the request was sent to: the API's is JSON, a
-/// feed's is one line of plain text (a calendar app shows the body as it is), a page's is
-/// the error page.
-pub fn in_format_of(req: &HttpRequest, error: AppError) -> actix_web::Error {
-    if req.path().starts_with("/api/") {
-        crate::error::ApiError(error).into()
-    } else if req.path().ends_with(".ics") {
-        crate::web::feeds::FeedError(error).into()
-    } else {
-        error.into()
-    }
-}
+pub use crate::error::in_format_of;
 
 /// Parses a query string into `T`.
 pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
