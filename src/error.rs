@@ -8,6 +8,12 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+/// The `WWW-Authenticate` of every 401 (RFC 9110 11.6.1): the API takes bearer tokens.
+const BEARER_CHALLENGE: (actix_web::http::header::HeaderName, &str) = (
+    actix_web::http::header::WWW_AUTHENTICATE,
+    "Bearer realm=\"creative-calendar\"",
+);
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Something that does not exist: an unknown city, field, event or path.
@@ -125,10 +131,7 @@ impl AppError {
                 response.insert_header((actix_web::http::header::ALLOW, *allow));
             }
             AppError::Unauthorized(_) => {
-                response.insert_header((
-                    actix_web::http::header::WWW_AUTHENTICATE,
-                    "Bearer realm=\"creative-calendar\"",
-                ));
+                response.insert_header(BEARER_CHALLENGE);
             }
             AppError::TooManyRequests { retry_after } => {
                 response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
@@ -332,12 +335,10 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let mut response = HttpResponse::build(self.status_code());
-        match &self.0 {
-            // A 401 says how to authenticate, whichever error made it.
-            AppError::LoginRequired { .. } => {
-                AppError::Unauthorized(String::new()).headers_into(&mut response)
-            }
-            other => other.headers_into(&mut response),
+        self.0.headers_into(&mut response);
+        // "Sign in first" is a 401 here too, and a 401 says how to authenticate.
+        if matches!(self.0, AppError::LoginRequired { .. }) {
+            response.insert_header(BEARER_CHALLENGE);
         }
         let errors = match &self.0 {
             // Every field's error at once, so that a client can show them all.
