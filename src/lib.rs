@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod feed_cache;
 pub mod filters;
 pub mod ical;
 pub mod startup;

@@ -14,8 +14,7 @@ use crate::config::Config;
 use crate::db::DbPool;
 use crate::db::models::{UpcomingCounts, data_revision};
 use crate::error::AppError;
-// The feed cache is still the feeds module's own; only the state that holds it moved.
-use crate::web::feeds;
+use crate::feed_cache::FeedCache;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -25,7 +24,7 @@ pub struct AppState {
     pub public_url: String,
     /// The most events one feed holds.
     pub feed_max_events: usize,
-    pub feeds: feeds::FeedCache,
+    pub feeds: FeedCache,
     /// A session unused for this long is over.
     pub session_idle: chrono::TimeDelta,
     /// Cookies only over https, when the site is served over https.
@@ -58,7 +57,7 @@ impl AppState {
             page_size: config.page_size.max(1),
             public_url: config.public_url.clone(),
             feed_max_events: config.feed_max_events.max(1),
-            feeds: feeds::FeedCache::new(config.feed_cache_bytes),
+            feeds: FeedCache::new(config.feed_cache_bytes),
             session_idle: chrono::TimeDelta::from_std(config.session_idle)
                 .unwrap_or(chrono::TimeDelta::days(14)),
             secure_cookies: config.public_url.starts_with("https://"),

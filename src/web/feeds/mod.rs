@@ -10,8 +10,6 @@
 //! `If-Modified-Since` are held against the full-precision time of the last change (see
 //! [`last_modified`]).
 
-mod cache;
-
 use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::http::header::{
@@ -34,10 +32,10 @@ use crate::web::pages::events::{no_event, parse_event_id};
 use crate::web::pages::thousands;
 use crate::web::params::{EventFilter, EventsParams, short};
 
+pub use crate::feed_cache::FeedCache;
+use crate::feed_cache::{Built, BuiltFeed, Got, Wanted};
+pub(crate) use crate::feed_cache::{content_tag, gzip_if_large, gzip_tag};
 use crate::urlencoded::Query;
-pub use cache::FeedCache;
-use cache::{Built, BuiltFeed, Got, Wanted};
-pub(crate) use cache::{content_tag, gzip_if_large, gzip_tag};
 
 /// How long shared caches may serve a feed without asking again. Short next to the
 /// refresh interval clients are told, so that a cancellation travels within the hour.

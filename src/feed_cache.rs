@@ -24,33 +24,33 @@ use chrono::NaiveDate;
 
 /// A built feed and its validators.
 #[derive(Debug, Clone)]
-pub(super) struct BuiltFeed {
-    pub(super) etag: EntityTag,
+pub(crate) struct BuiltFeed {
+    pub(crate) etag: EntityTag,
     /// The latest change to anything the feed shows, to the full precision of the stored
     /// times, never later than the moment its data was read. `Last-Modified` and
     /// `If-Modified-Since` are derived from it (see `last_modified` in `mod.rs`): an
     /// HTTP date has whole seconds, and rounding the change down to one is what let a
     /// second change in the same second pass for no change.
-    pub(super) changed: SystemTime,
-    pub(super) body: Bytes,
+    pub(crate) changed: SystemTime,
+    pub(crate) body: Bytes,
     /// The same bytes gzipped, and their own ETag (a strong ETag names one
     /// representation); none for feeds too small to gain from it.
-    pub(super) gzip: Option<Gzipped>,
+    pub(crate) gzip: Option<Gzipped>,
     /// The single event's title, for its download's file name.
-    pub(super) filename: Option<String>,
+    pub(crate) filename: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct Gzipped {
-    pub(super) etag: EntityTag,
-    pub(super) body: Bytes,
+pub(crate) struct Gzipped {
+    pub(crate) etag: EntityTag,
+    pub(crate) body: Bytes,
 }
 
 /// Below this, a feed is sent as it is: a city feed of a few events gains nothing.
 const GZIP_FROM_BYTES: usize = 4 * 1024;
 
 impl BuiltFeed {
-    pub(super) fn new(body: String, changed: SystemTime, filename: Option<String>) -> BuiltFeed {
+    pub(crate) fn new(body: String, changed: SystemTime, filename: Option<String>) -> BuiltFeed {
         let tag = content_tag(body.as_bytes());
         let gzip = gzip_if_large(body.as_bytes()).map(|zipped| Gzipped {
             etag: EntityTag::new_strong(gzip_tag(&tag)),
@@ -118,29 +118,29 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
 /// feed of 100,000 events, 1.9 s), so that a steady stream of writes never makes readers
 /// wait for builds; yet a feed polled rarely is not answered from a version made long
 /// before the change that is now being built.
-pub(super) const SERVE_PREVIOUS_FOR: Duration = Duration::from_secs(10);
+pub(crate) const SERVE_PREVIOUS_FOR: Duration = Duration::from_secs(10);
 
 /// Which data a request asks for: the data revision it read, on its day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Wanted {
-    pub(super) revision: i64,
-    pub(super) day: NaiveDate,
+pub(crate) struct Wanted {
+    pub(crate) revision: i64,
+    pub(crate) day: NaiveDate,
 }
 
 /// What a build made: the feed, and the revision and day its data was read at.
 #[derive(Debug)]
-pub(super) struct Built {
-    pub(super) revision: i64,
-    pub(super) day: NaiveDate,
-    pub(super) feed: BuiltFeed,
+pub(crate) struct Built {
+    pub(crate) revision: i64,
+    pub(crate) day: NaiveDate,
+    pub(crate) feed: BuiltFeed,
 }
 
 /// What a request gets: a feed, and whether it should have the feed built once more
 /// (other requests asked for newer data than the one it built or was given read).
 #[derive(Debug)]
-pub(super) struct Got {
-    pub(super) feed: BuiltFeed,
-    pub(super) build_again: bool,
+pub(crate) struct Got {
+    pub(crate) feed: BuiltFeed,
+    pub(crate) build_again: bool,
 }
 
 /// Built feeds, with the revision and day each was built for, and the builds running.
@@ -214,7 +214,7 @@ impl FeedCache {
     /// day), or, while a build of `key` runs, the version before it if it is young.
     /// `usable` says whether a kept feed can answer the request: one kept without its
     /// body (larger than the whole budget) answers only a `304`.
-    pub(super) fn find(
+    pub(crate) fn find(
         &self,
         key: &str,
         wanted: Wanted,
@@ -231,7 +231,7 @@ impl FeedCache {
     /// build of `key` that runs, waited for; otherwise built here by `build`, which reads
     /// the revision when it starts and so takes every write made until then. Runs on the
     /// blocking pool: it may wait.
-    pub(super) fn get_or_build<E>(
+    pub(crate) fn get_or_build<E>(
         &self,
         key: &str,
         wanted: Wanted,
