@@ -199,7 +199,11 @@ impl From<crate::workflows::WorkflowError> for AppError {
                 Some((field, message)) => AppError::bad_request(field, message),
                 None => AppError::bad_request("", "the input is not valid"),
             },
+            WorkflowError::Throttled { retry_after, .. } => AppError::TooManyRequests {
+                retry_after: u64::try_from(retry_after).unwrap_or(1),
+            },
             WorkflowError::Database(e) => e.into(),
+            WorkflowError::Internal(e) => AppError::Internal(e),
         }
     }
 }

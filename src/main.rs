@@ -57,14 +57,15 @@ fn main() -> anyhow::Result<()> {
         }) => {
             let password = admin_password()?;
             let mut conn = open_database(&db)?;
-            let report = creative_calendar::auth::admin::create_admin(
+            let report = creative_calendar::workflows::accounts::create_admin(
                 &mut conn,
                 &email,
                 &name,
                 &organisation,
                 &password,
                 chrono::Utc::now(),
-            )?;
+            )
+            .map_err(cli_error)?;
             println!("{report}");
             Ok(())
         }
@@ -83,6 +84,27 @@ fn main() -> anyhow::Result<()> {
             println!("{}", minted.secret);
             Ok(())
         }
+    }
+}
+
+/// A workflow's refusal in the words of the command line: a wrong field is named as
+/// the option that gave it (`--email: …`).
+fn cli_error(e: creative_calendar::workflows::WorkflowError) -> anyhow::Error {
+    use creative_calendar::workflows::WorkflowError;
+    match e {
+        WorkflowError::Invalid(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                // The password comes from a prompt or the environment, not an option.
+                .map(|(field, message)| match field {
+                    "password" => format!("the password: {message}"),
+                    option => format!("--{option}: {message}"),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        other => other.into(),
     }
 }
 

@@ -1,6 +1,5 @@
 //! Accounts: passwords, sessions, CSRF tokens, and who may do what.
 
-pub mod admin;
 pub mod password;
 pub mod secret;
 pub mod session;

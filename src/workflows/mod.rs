@@ -8,6 +8,7 @@
 //! [`WorkflowError`] that each door turns into its own format. Nothing here knows of
 //! HTTP, cookies or templates.
 
+pub mod accounts;
 pub mod events;
 pub mod moderation;
 pub mod roles;
@@ -54,8 +55,14 @@ pub enum WorkflowError {
     /// The input is wrong; every error, by field.
     #[error("the input is not valid")]
     Invalid(FieldErrors),
+    /// Too many of these from one client or for one account; try again later.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: i64 },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    /// Not the input's fault (hashing a password failed).
+    #[error(transparent)]
+    Internal(anyhow::Error),
 }
 
 impl WorkflowError {

@@ -1,10 +1,11 @@
 //! Admins: the first admin from the command line, the users and roles pages, and the
 //! moderation log entry every role change writes.
 
-use creative_calendar::auth::admin::{AdminCreated, create_admin};
 use creative_calendar::auth::verify_password;
-use creative_calendar::db::models::{Account, LogEntry};
+use creative_calendar::db::models::{Account, COMMAND_LINE, LogEntry};
 use creative_calendar::db::schema::{accounts, moderation_log, moderator_roles};
+use creative_calendar::domain::ModerationAction;
+use creative_calendar::workflows::accounts::{AdminCreated, create_admin};
 use diesel::prelude::*;
 use scraper::Selector;
 
@@ -30,10 +31,12 @@ fn stored_account(app: &TestApp, email: &str) -> Account {
     Account::find_by_email(&mut conn, email).unwrap()
 }
 
-/// The moderation log as stored, oldest first.
+/// The moderation log as stored, oldest first, without the entries of the command line
+/// (the [`admin`] of each test is made there).
 fn log_entries(app: &TestApp) -> Vec<LogEntry> {
     let mut conn = app.pool.get().unwrap();
     moderation_log::table
+        .filter(moderation_log::actor_id.is_not_null())
         .order(moderation_log::id.asc())
         .select(LogEntry::as_select())
         .load(&mut conn)
@@ -59,7 +62,8 @@ fn roles_snapshot(app: &TestApp) -> RolesSnapshot {
     (accounts, roles)
 }
 
-/// The rows of the moderation log page: when, who, did, what, why.
+/// The rows of the moderation log page: when, who, did, what, why; without those of the
+/// command line (the [`admin`] of each test is made there).
 fn log_rows(page: &Response) -> Vec<Vec<String>> {
     let html = page.html();
     let rows = Selector::parse("table.moderation-log tbody tr").unwrap();
@@ -74,8 +78,9 @@ fn log_rows(page: &Response) -> Vec<Vec<String>> {
                         .collect::<Vec<_>>()
                         .join(" ")
                 })
-                .collect()
+                .collect::<Vec<String>>()
         })
+        .filter(|row| row.get(1).map(String::as_str) != Some(COMMAND_LINE))
         .collect()
 }
 
@@ -191,6 +196,57 @@ fn the_admin_command_refuses_a_short_password_and_creates_nothing() {
     let mut conn = pool.get().unwrap();
     let count: i64 = accounts::table.count().get_result(&mut conn).unwrap();
     assert_eq!(count, 0);
+}
+
+#[actix_web::test]
+async fn the_command_line_s_admin_grants_are_logged_as_the_command_line_s() {
+    let app = spawn_app().await;
+    let made = {
+        let mut conn = app.pool.get().unwrap();
+        create_admin(
+            &mut conn,
+            "rita@admin.example",
+            "Rita",
+            "",
+            "a long enough password",
+            app.now,
+        )
+        .unwrap()
+    };
+    let AdminCreated::New(id) = made else {
+        panic!("a new account: {made:?}");
+    };
+    let mut conn = app.pool.get().unwrap();
+    let all: Vec<LogEntry> = moderation_log::table
+        .select(LogEntry::as_select())
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].actor_id, None);
+    assert_eq!(all[0].actor_name, COMMAND_LINE);
+    assert_eq!(all[0].action, ModerationAction::GrantAdmin);
+    assert_eq!(all[0].account_id, Some(id));
+    // Run again, it finds an admin already and changes nothing, so logs nothing.
+    let again = create_admin(&mut conn, "rita@admin.example", "Rita", "", "x", app.now).unwrap();
+    assert_eq!(again, AdminCreated::Promoted(id));
+    assert_eq!(
+        moderation_log::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap(),
+        1
+    );
+    // Bad options are named as the command line's.
+    let wrong = create_admin(&mut conn, "not an email", "", "", "short", app.now).unwrap_err();
+    let creative_calendar::workflows::WorkflowError::Invalid(errors) = wrong else {
+        panic!("invalid: {wrong:?}");
+    };
+    let fields: Vec<&str> = errors.iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        fields,
+        ["email"],
+        "an email that is wrong is enough to stop"
+    );
 }
 
 #[actix_web::test]

@@ -204,7 +204,7 @@ async fn only_the_canonical_spelling_of_a_value_is_accepted() {
     let rita = app.organiser("rita@admin.example").await;
     {
         let mut conn = app.pool.get().unwrap();
-        let made = creative_calendar::auth::admin::create_admin(
+        let made = creative_calendar::workflows::accounts::create_admin(
             &mut conn,
             "rita@admin.example",
             "Rita",

@@ -156,7 +156,7 @@ fn the_tokens_create_command_prints_the_token_alone() {
     {
         let pool = creative_calendar::db::connect(&db, 2).unwrap();
         let mut conn = pool.get().unwrap();
-        creative_calendar::auth::admin::create_admin(
+        creative_calendar::workflows::accounts::create_admin(
             &mut conn,
             "ana@braga.example",
             "Ana",

@@ -18,7 +18,9 @@ pub use event::{
     COUNT_CAP, Event, EventChangeError, EventDetails, EventPage, EventQuery, EventWithCity,
     FeedEvents, NewEvent, Seek, SeekPage, UpcomingCounts, Window, data_revision,
 };
-pub use moderation::{EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue};
+pub use moderation::{
+    COMMAND_LINE, EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue,
+};
 pub use server_secret::ServerSecret;
 pub use shipped_city::ShippedCity;
 

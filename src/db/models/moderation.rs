@@ -11,6 +11,10 @@ use super::{Account, City, Event, EventWithCity};
 use crate::db::schema::{accounts, cities, event_reviews, events, moderation_log};
 use crate::domain::{EventForm, ModerationAction, ModerationState};
 
+/// Who the moderation log says made a change from the command line, where nobody is
+/// signed in: whoever can run the binary against the database.
+pub const COMMAND_LINE: &str = "the command line";
+
 /// An event with its city and the account that submitted it, for the organiser's and
 /// the moderators' lists.
 #[derive(Debug, Clone)]
@@ -473,6 +477,25 @@ impl LogEntry {
             account_id: Some(account.id),
             city_id: city.map(|(id, _)| id),
             subject,
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// A change to an account made from the command line, where nobody is signed in:
+    /// its actor is [`COMMAND_LINE`].
+    pub fn by_command_line(
+        action: ModerationAction,
+        account: &Account,
+        reason: &str,
+    ) -> NewLogEntry {
+        NewLogEntry {
+            actor_id: None,
+            actor_name: COMMAND_LINE.to_owned(),
+            action: action.slug(),
+            event_id: None,
+            account_id: Some(account.id),
+            city_id: None,
+            subject: account.email.clone(),
             reason: reason.to_owned(),
         }
     }

@@ -17,11 +17,11 @@ use serde::Deserialize;
 use crate::auth::session::{SESSION_COOKIE, SESSION_MAX_AGE, cookie};
 use crate::auth::throttle::{self, BUSY_RETRY_AFTER, THROTTLE_WINDOW, Verdict};
 use crate::auth::{Checked, Viewer, hash_password, verify_password};
-use crate::db::models::{Account, Session};
 use crate::domain::{DisplayName, FieldErrors, Organisation, Password};
 use crate::error::AppError;
 use crate::urlencoded::Query;
 use crate::web::AppState;
+use crate::workflows::{Actor, accounts};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct NextParam {
@@ -187,15 +187,15 @@ pub async fn update_profile(
         page.profile_errors = errors;
         return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
-    let id = viewer.account.id;
+    let actor = Actor::from(&viewer);
     let now = state.clock.now();
     state
         .db(move |conn| {
-            Ok(Account::update_profile(
+            Ok(accounts::update_profile(
                 conn,
-                id,
-                name.as_str(),
-                organisation.as_str(),
+                &actor,
+                &name,
+                &organisation,
                 now,
             )?)
         })
@@ -253,15 +253,17 @@ pub async fn change_password(
         return page.respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
     let hash = web::block(move || hash_password(&new)).await??;
-    let (id, session) = (viewer.account.id, viewer.session_id);
+    let (actor, session) = (Actor::from(&viewer), viewer.session_id);
     let now = state.clock.now();
     state
         .db(move |conn| {
-            conn.immediate_transaction(|conn| {
-                Account::update_password(conn, id, &hash, now)?;
-                Session::delete_others(conn, id, Some(session))
-            })?;
-            Ok(())
+            Ok(accounts::change_password(
+                conn,
+                &actor,
+                &hash,
+                Some(session),
+                now,
+            )?)
         })
         .await?;
     Ok(see_other("/account?saved=password"))

@@ -3,22 +3,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::TimeDelta;
 use serde::Deserialize;
 
 use super::{NextParam, client_address, safe_next, see_other, signed_in};
-use crate::auth::session::{random_token, token_hash};
 use crate::auth::{Checked, CsrfToken, MaybeViewer, hash_password};
-use crate::db::models::{NewAccount, Session, SignUp, is_unique_violation};
-use crate::domain::{DisplayName, Email, FieldErrors, Organisation, Password};
+use crate::domain::{FieldErrors, Password};
 use crate::error::AppError;
 use crate::urlencoded::Query;
 use crate::web::AppState;
-
-/// Accounts one client address may make in [`SIGN_UP_WINDOW`]: a class signing up
-/// together passes, a script making accounts in bulk does not.
-pub const MAX_SIGN_UPS_PER_CLIENT: i64 = 10;
-pub const SIGN_UP_WINDOW: TimeDelta = TimeDelta::hours(1);
+use crate::workflows::WorkflowError;
+use crate::workflows::accounts::{self, AccountDetails};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -74,13 +68,7 @@ pub async fn signup(
     posted: Checked<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = posted.form;
-    let mut errors = FieldErrors::default();
-    let email = errors.check("email", Email::parse(&form.email));
-    let name = errors.check("name", DisplayName::parse(&form.name));
-    let organisation = errors.check("organisation", Organisation::parse(&form.organisation));
-    let password = errors.check("password", Password::parse(&form.password));
     let next = safe_next(&form.next).unwrap_or_default();
-
     let retry = |errors: FieldErrors,
                  form: SignupForm,
                  refusal: Option<String>|
@@ -104,63 +92,45 @@ pub async fn signup(
         };
         Ok(csrf.page(status, page.render()?))
     };
-    let (Some(email), Some(name), Some(organisation), Some(password)) =
-        (email, name, organisation, password)
-    else {
+
+    let details = AccountDetails::parse(&form.email, &form.name, &form.organisation);
+    let mut errors = details.as_ref().err().cloned().unwrap_or_default();
+    let password = errors.check("password", Password::parse(&form.password));
+    let (Ok(details), Some(password)) = (details, password) else {
         return retry(errors, form, None);
     };
 
     let now = state.clock.now();
     let client = client_address(&req, state.trust_forwarded_for);
     let c = client.clone();
-    let recent = state
-        .db(move |conn| Ok(SignUp::count_since(conn, &c, now - SIGN_UP_WINDOW)?))
+    // Asked before hashing, so that a refused sign-up costs no Argon2id.
+    let allowed = state
+        .db(move |conn| Ok(accounts::may_sign_up(conn, &c, now)))
         .await?;
-    if recent >= MAX_SIGN_UPS_PER_CLIENT {
-        tracing::warn!(client = %client, "sign-up throttled");
-        let refusal = "Too many accounts have been made from your network in the last hour. Please try again in an hour. Nothing was saved.".to_owned();
-        return retry(errors, form, Some(refusal));
+    let hash = match allowed {
+        Ok(()) => web::block(move || hash_password(&password)).await??,
+        Err(e) => return refused(e, form, retry),
+    };
+    let made = state
+        .db(move |conn| Ok(accounts::sign_up(conn, &details, &hash, &client, now)))
+        .await?;
+    match made {
+        Ok(session) => Ok(signed_in(&state, session.token, next.as_str())),
+        Err(e) => refused(e, form, retry),
     }
+}
 
-    let hash = web::block(move || hash_password(&password)).await??;
-    let token = random_token();
-    let token_hashed = token_hash(&token);
-    let inserted = state
-        .db(move |conn| {
-            let result = conn.immediate_transaction(|conn| {
-                SignUp::record(conn, &client, now, now - SIGN_UP_WINDOW)?;
-                let account = NewAccount {
-                    email: email.as_str(),
-                    display_name: name.as_str(),
-                    organisation: organisation.as_str(),
-                    password_hash: &hash,
-                    is_admin: false,
-                    is_trusted: false,
-                    created_at: now.naive_utc(),
-                    updated_at: now.naive_utc(),
-                }
-                .insert(conn)?;
-                Session::create(conn, account.id, &token_hashed, &random_token(), now)?;
-                Ok::<_, diesel::result::Error>(account)
-            });
-            match result {
-                Ok(account) => Ok(Some(account)),
-                Err(e) if is_unique_violation(&e) => Ok(None),
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await?;
-    match inserted {
-        Some(account) => {
-            tracing::info!(account = account.id, "organiser signed up");
-            Ok(signed_in(&state, token, next.as_str()))
+/// The form again with why the sign-up was refused.
+fn refused(
+    e: WorkflowError,
+    form: SignupForm,
+    retry: impl FnOnce(FieldErrors, SignupForm, Option<String>) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    match e {
+        WorkflowError::Invalid(errors) => retry(errors, form, None),
+        WorkflowError::Throttled { message, .. } => {
+            retry(FieldErrors::default(), form, Some(message))
         }
-        None => {
-            errors.add(
-                "email",
-                "An account with this email address already exists. Sign in instead.",
-            );
-            retry(errors, form, None)
-        }
+        other => Err(other.into()),
     }
 }
