@@ -57,6 +57,21 @@ pub fn connect(path: &Path, max_size: u32) -> anyhow::Result<DbPool> {
     let url = path
         .to_str()
         .with_context(|| format!("the database path {} is not UTF-8", path.display()))?;
+    // WAL is kept in the file. Switched here, by one connection, before the pool opens
+    // all of its connections at once: on a new file they would all try to switch it
+    // together, and SQLite refuses all but one with "database is locked" (without
+    // waiting, since waiting could deadlock), which r2d2 logs and retries. Best effort:
+    // another process starting on the same new file may switch it first, and the pool's
+    // connections set it again in any case.
+    {
+        use diesel::Connection;
+        let mut first = SqliteConnection::establish(url)
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        let _ = first.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+            BUSY_TIMEOUT.as_millis()
+        ));
+    }
     let manager = ConnectionManager::<SqliteConnection>::new(url);
     let pool = Pool::builder()
         .max_size(max_size)
