@@ -48,6 +48,14 @@ impl CountryCode {
         std::str::from_utf8(&self.0).unwrap_or("??")
     }
 
+    /// Every code ISO 3166-1 assigns, in order: what [`CountryCode::parse_assigned`]
+    /// accepts, for the API's document.
+    pub fn assigned() -> impl Iterator<Item = &'static str> {
+        ISO_3166_1
+            .lines()
+            .filter_map(|line| line.split('\t').next())
+    }
+
     /// The country's common English name in ISO 3166-1 ("Bolivia", "South Korea" is
     /// "Korea, Republic of" there); pages prefer the name the cities data gives.
     pub fn iso_name(&self) -> Option<&'static str> {

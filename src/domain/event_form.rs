@@ -88,24 +88,53 @@ impl FieldErrors {
     }
 }
 
-/// The form's fields, in the order it shows them; also the fields of the API's event
-/// bodies, which take the same names.
-pub const FORM_ORDER: &[&str] = &[
-    "city",
-    "kind",
-    "field",
-    "title",
-    "description",
-    "venue",
-    "address",
-    "url",
-    "price",
-    "all_day",
-    "start_date",
-    "start_time",
-    "end_date",
-    "end_time",
+/// One field of the form: its name (the HTML form's and the API's), the label a person
+/// reads beside it, and its value as typed.
+pub struct FormField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: fn(&EventForm) -> String,
+}
+
+/// The form's fields, in the order it shows them: the one list that the error summary,
+/// the API's field names and the moderators' list of changes are read from.
+pub const FIELDS: [FormField; 14] = [
+    field("city", "City", |f| f.city.clone()),
+    field("kind", "Kind", |f| f.kind.clone()),
+    field("field", "Field", |f| f.field.clone()),
+    field("title", "Title", |f| f.title.clone()),
+    field("description", "Description", |f| f.description.clone()),
+    field("venue", "Venue", |f| f.venue.clone()),
+    field("address", "Address", |f| f.address.clone()),
+    field("url", "Website", |f| f.url.clone()),
+    field("price", "Price", |f| f.price.clone()),
+    field("all_day", "All day", |f| {
+        if f.is_all_day() { "yes" } else { "no" }.to_owned()
+    }),
+    field("start_date", "Start date", |f| f.start_date.clone()),
+    field("start_time", "Start time", |f| f.start_time.clone()),
+    field("end_date", "End date", |f| f.end_date.clone()),
+    field("end_time", "End time", |f| f.end_time.clone()),
 ];
+
+const fn field(
+    name: &'static str,
+    label: &'static str,
+    value: fn(&EventForm) -> String,
+) -> FormField {
+    FormField { name, label, value }
+}
+
+/// The names of [`FIELDS`], in their order; also the fields of the API's event bodies.
+pub const FORM_ORDER: [&str; FIELDS.len()] = {
+    let mut names = [""; FIELDS.len()];
+    let mut i = 0;
+    while i < FIELDS.len() {
+        names[i] = FIELDS[i].name;
+        i += 1;
+    }
+    names
+};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 pub const MAX_VENUE_CHARS: usize = 200;
@@ -120,6 +149,17 @@ pub const YEARS_BACK: i32 = 1;
 pub const ALL_DAY_TICKED: &str = "on";
 
 impl EventForm {
+    /// The fields in which `after` differs from this form: (label, this value, its value).
+    pub fn differences(&self, after: &EventForm) -> Vec<(&'static str, String, String)> {
+        FIELDS
+            .iter()
+            .filter_map(|f| {
+                let (a, b) = ((f.value)(self), (f.value)(after));
+                (a != b).then_some((f.label, a, b))
+            })
+            .collect()
+    }
+
     /// Whether the all-day box is ticked.
     /// The box sends `on` (its `value`); anything else is refused by [`EventForm::parse`].
     pub fn is_all_day(&self) -> bool {

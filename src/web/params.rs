@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{CountryCode, CreativeField, EventKind, Slug, UnknownValue};
 use crate::error::AppError;
+use crate::web::api::schema::{CountryParam, DateParam, FieldParam, KindParam, PastParam};
 
 /// The deepest page a listing serves; beyond it, narrow the filters.
 pub const MAX_PAGE: u32 = 10_000;
@@ -22,26 +23,28 @@ pub struct EventsParams {
     #[param(example = "krakow")]
     pub city: Option<String>,
     /// Only the events of cities in this country: an ISO 3166 alpha-2 code, either case.
-    #[param(example = "PT", pattern = "^[A-Za-z]{2}$")]
+    #[param(example = "PT", value_type = Option<CountryParam>)]
     pub country: Option<String>,
     /// Only events of this creative field.
-    #[param(value_type = Option<CreativeField>)]
+    #[param(value_type = Option<FieldParam>)]
     pub field: Option<String>,
     /// Only events of this kind.
-    #[param(value_type = Option<EventKind>)]
+    #[param(value_type = Option<KindParam>)]
     pub kind: Option<String>,
     /// Only events still running on or after this local date (YYYY-MM-DD, 2000 to 2100).
-    #[param(format = Date)]
+    #[param(value_type = Option<DateParam>)]
     pub from: Option<String>,
-    /// Only events that start on or before this local date (YYYY-MM-DD, 2000 to 2100).
-    #[param(format = Date)]
+    /// Only events that start on or before this local date (YYYY-MM-DD, 2000 to 2100);
+    /// not before `from` (a 400 otherwise).
+    #[param(value_type = Option<DateParam>)]
     pub to: Option<String>,
     /// Words in the title, venue or description; each word matches the start of a word.
+    /// At most 200 characters as sent.
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// `1`: events that have ended, latest first. Without it, and without `from` and
     /// `to`: events that have not ended.
-    #[param(pattern = "^[01]$")]
+    #[param(value_type = Option<PastParam>)]
     pub past: Option<String>,
     /// The page of the HTML listing; the API pages with `cursor` instead.
     #[param(ignore)]
@@ -84,7 +87,10 @@ pub fn parse_page(value: &Option<String>) -> Result<u32, AppError> {
     }
 }
 
-fn parse_date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
+pub(crate) fn parse_date(
+    name: &str,
+    value: &Option<String>,
+) -> Result<Option<NaiveDate>, AppError> {
     let Some(v) = given_exactly(value) else {
         return Ok(None);
     };
@@ -142,6 +148,22 @@ pub fn canonical_id(value: &str) -> Option<i32> {
 
 pub(crate) use crate::domain::short;
 
+/// Parses `q`, a search text: at most [`MAX_QUERY_CHARS`] characters as sent (spaces
+/// and control characters count, so that the limit is the one the document states),
+/// then cleaned to one line; empty is none.
+pub fn parse_search_text(value: &Option<String>) -> Result<Option<String>, AppError> {
+    let Some(q) = value.as_deref() else {
+        return Ok(None);
+    };
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::bad_request(
+            "q",
+            format!("the search text is at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(Some(crate::domain::clean_line(q.trim())).filter(|q| !q.is_empty()))
+}
+
 impl TryFrom<&EventsParams> for EventFilter {
     type Error = AppError;
 
@@ -178,16 +200,7 @@ impl TryFrom<&EventsParams> for EventFilter {
                 "the end date is before the start date (from)",
             ));
         }
-        let q = match given(&p.q) {
-            Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
-                return Err(AppError::bad_request(
-                    "q",
-                    format!("the search text is at most {MAX_QUERY_CHARS} characters"),
-                ));
-            }
-            Some(q) => Some(crate::domain::clean_line(q)).filter(|q| !q.is_empty()),
-            None => None,
-        };
+        let q = parse_search_text(&p.q)?;
         let past = match given_exactly(&p.past) {
             None | Some("0") => false,
             Some("1") => true,

@@ -508,6 +508,16 @@ async fn api_fields_are_the_eight_with_their_counts() {
     );
     assert!(music["cities"].as_i64().unwrap() > 10);
     assert_eq!(music["url"], "https://calendar.example.org/fields/music");
+
+    // One field alone is the same object as in the list.
+    let one = app.get("/api/v1/fields/music").await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["field"], *music);
+    for missing in ["musik", "Music", "%FF", "music%20"] {
+        let res = app.get(&format!("/api/v1/fields/{missing}")).await;
+        assert_eq!(res.status, 404, "{missing}");
+        assert!(res.json()["errors"][0]["detail"].is_string(), "{missing}");
+    }
 }
 
 #[actix_web::test]
@@ -520,6 +530,7 @@ async fn api_every_get_has_an_etag_and_answers_304_to_it() {
         "/api/v1/cities".to_owned(),
         "/api/v1/cities/braga".to_owned(),
         "/api/v1/fields".to_owned(),
+        "/api/v1/fields/film".to_owned(),
         "/api/v1/openapi.json".to_owned(),
     ] {
         let res = app.get(&path).await;
@@ -652,6 +663,7 @@ async fn api_the_openapi_document_lists_every_path() {
             "/api/v1/events/{id}/postpone",
             "/api/v1/events/{id}/reinstate",
             "/api/v1/fields",
+            "/api/v1/fields/{slug}",
             "/api/v1/my/events",
             "/api/v1/openapi.json",
         ]
@@ -688,6 +700,79 @@ async fn api_the_openapi_document_lists_every_path() {
         assert!(params.contains(&name), "{name} in {params:?}");
     }
     assert!(!params.contains(&"page"));
+
+    // `city` takes the member cities' slugs (or empty, for any), from the database.
+    let parameter = |name: &str| {
+        doc["paths"]["/api/v1/events"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let slugs: Vec<String> = {
+        use creative_calendar::db::models::City;
+        City::slugs(&mut app.pool.get().unwrap()).unwrap()
+    };
+    let city = parameter("city");
+    let allowed: Vec<&str> = city["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(allowed.len(), slugs.len() + 1);
+    assert!(allowed.contains(&"braga") && allowed.contains(&""));
+    let input_cities = &doc["components"]["schemas"]["EventInput"]["properties"]["city"]["enum"];
+    assert_eq!(
+        input_cities.as_array().unwrap().len(),
+        slugs.len(),
+        "no empty city for a write"
+    );
+    // The other filters state their exact syntax.
+    let schema_of = |name: &str| {
+        let schema = parameter(name)["schema"].clone();
+        match schema["$ref"].as_str() {
+            Some(r) => {
+                doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")].clone()
+            }
+            None => schema,
+        }
+    };
+    // Every reference in the document leads somewhere.
+    fn refs<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} leads nowhere"
+        );
+    }
+    let country = schema_of("country")["pattern"].clone();
+    assert!(country.as_str().unwrap().contains("[Pp][Aa"), "{country}");
+    assert!(schema_of("from")["pattern"].is_string());
+    assert_eq!(schema_of("past")["pattern"], "^[01]?$");
+    assert!(
+        schema_of("field")["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&"".into())
+    );
     let schemas = &doc["components"]["schemas"];
     for name in [
         "EventJson",

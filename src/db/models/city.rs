@@ -55,6 +55,14 @@ pub struct CityFilter {
 }
 
 impl City {
+    /// Every city's slug, in order.
+    pub fn slugs(conn: &mut SqliteConnection) -> QueryResult<Vec<String>> {
+        cities::table
+            .select(cities::slug)
+            .order(cities::slug)
+            .load(conn)
+    }
+
     pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> QueryResult<City> {
         cities::table
             .filter(cities::slug.eq(slug))

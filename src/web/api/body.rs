@@ -107,11 +107,16 @@ pub fn parse<T: DeserializeOwned + JsonFields>(bytes: &[u8]) -> Result<T, AppErr
         // serde_json's message ends with "at line L column C": where the JSON breaks.
         AppError::MalformedBody(format!("The body is not valid JSON: {e}."))
     })?;
-    let Value::Object(map) = value else {
-        return Err(AppError::Unprocessable(vec![(
-            None,
-            "The body must be a JSON object, such as {\"title\": \"…\"}.".to_owned(),
-        )]));
+    // `null` is no fields at all: what a client that serialises "no note" sends.
+    let map = match value {
+        Value::Null => Map::new(),
+        Value::Object(map) => map,
+        _ => {
+            return Err(AppError::Unprocessable(vec![(
+                None,
+                "The body must be a JSON object, such as {\"title\": \"…\"}.".to_owned(),
+            )]));
+        }
     };
     let mut errors: Vec<(Option<String>, String)> = map
         .keys()

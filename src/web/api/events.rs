@@ -48,8 +48,10 @@ pub struct PagingParams {
 }
 
 /// Parses `limit`: digits only (one spelling per number, as for pages), 1 to 100.
+/// Unlike the filters, which a form sends empty for "any", an empty `limit` is refused:
+/// only a program sends it, and it should leave it out.
 fn parse_limit(value: Option<&str>) -> Result<u32, AppError> {
-    let Some(v) = value.filter(|v| !v.is_empty()) else {
+    let Some(v) = value else {
         return Ok(DEFAULT_LIMIT);
     };
     Some(v)
@@ -64,9 +66,10 @@ fn parse_limit(value: Option<&str>) -> Result<u32, AppError> {
         })
 }
 
-/// Parses `updated_since`, an RFC 3339 instant, into UTC.
+/// Parses `updated_since`, an RFC 3339 instant, into UTC; empty is refused, as for
+/// `limit`.
 fn parse_updated_since(value: Option<&str>) -> Result<Option<NaiveDateTime>, AppError> {
-    let Some(v) = value.filter(|v| !v.is_empty()) else {
+    let Some(v) = value else {
         return Ok(None);
     };
     DateTime::parse_from_rfc3339(v)

@@ -285,3 +285,8 @@ pub struct CityBody {
 pub struct FieldsBody {
     pub fields: Vec<FieldJson>,
 }
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldBody {
+    pub field: FieldJson,
+}

@@ -14,6 +14,7 @@ pub mod fields;
 pub mod json;
 pub mod openapi;
 pub mod page;
+pub mod schema;
 pub mod writes;
 
 use actix_web::body::MessageBody;
@@ -85,6 +86,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(readable("/cities", cities::list_cities, ALLOW))
             .service(readable("/cities/{slug}", cities::show_city, ALLOW))
             .service(readable("/fields", fields::list_fields, ALLOW))
+            .service(readable("/fields/{slug}", fields::show_field, ALLOW))
             .service(readable("/openapi.json", openapi::openapi_json, ALLOW))
             .default_service(web::to(|| async { Err::<HttpResponse, _>(not_found()) })),
     )

@@ -8,6 +8,7 @@ use utoipa::openapi::{RefOr, Server};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::{ApiResult, Unchanged, json_response};
+use crate::db::models::City;
 use crate::domain::{CreativeField, EventKind, EventStatus, ModerationState};
 use crate::error::{ErrorItem, ErrorsBody};
 use crate::web::AppState;
@@ -51,6 +52,7 @@ slug_schema! {
         super::cities::list_cities,
         super::cities::show_city,
         super::fields::list_fields,
+        super::fields::show_field,
         super::writes::create_event,
         super::writes::update_event,
         super::writes::delete_event,
@@ -69,6 +71,14 @@ slug_schema! {
         ErrorItem,
         super::writes::EventInput,
         super::writes::NoteInput,
+        // The parameters' own schemas, referred to by the parameters (utoipa collects
+        // only those that bodies use).
+        super::schema::CountryParam,
+        super::schema::DateParam,
+        super::schema::FieldParam,
+        super::schema::KindParam,
+        super::schema::PastParam,
+        super::schema::TimeParam,
     )),
     modifiers(&BearerToken),
     tags(
@@ -103,10 +113,45 @@ impl utoipa::Modify for BearerToken {
     }
 }
 
-/// The document as JSON, with this server's public address as its server.
-pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
+/// The document, with this server's public address as its server and its member
+/// cities' slugs as the values that `city` takes: which cities exist is the database's
+/// to say, and a document that allowed any slug would promise answers for cities that
+/// are not there.
+pub fn document(public_url: &str, city_slugs: &[String]) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.servers = Some(vec![Server::new(public_url)]);
+    let cities = |description: &str, or_empty: bool| -> RefOr<Schema> {
+        let extra = or_empty.then_some("");
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+            .enum_values(Some(city_slugs.iter().map(String::as_str).chain(extra)))
+            .into()
+    };
+    if let Some(get) = doc
+        .paths
+        .paths
+        .get_mut("/api/v1/events")
+        .and_then(|path| path.get.as_mut())
+    {
+        for param in get.parameters.iter_mut().flatten() {
+            if let RefOr::T(param) = param
+                && param.name == "city"
+            {
+                param.schema = Some(cities("A member city's slug; empty for any.", true));
+            }
+        }
+    }
+    if let Some(RefOr::T(Schema::Object(input))) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("EventInput"))
+    {
+        input.properties.insert(
+            "city".to_owned(),
+            cities("The slug of the member city it takes place in.", false),
+        );
+    }
     doc
 }
 
@@ -123,5 +168,6 @@ pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
     )
 )]
 pub async fn openapi_json(state: web::Data<AppState>, req: HttpRequest) -> ApiResult {
-    json_response(&req, &document(&state.public_url))
+    let slugs = state.db(|conn| Ok(City::slugs(conn)?)).await?;
+    json_response(&req, &document(&state.public_url, &slugs))
 }

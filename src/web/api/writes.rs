@@ -14,10 +14,12 @@ use super::body::{Json, JsonFields, MaybeJson};
 use super::json::EventJson;
 use crate::auth::token::TokenBearer;
 use crate::db::models::{ApiToken, Event, EventWithCity};
+use crate::domain::EventKind;
 use crate::domain::{ALL_DAY_TICKED, EventForm, FORM_ORDER, ModerationState};
 use crate::error::{ApiError, AppError, ErrorsBody};
 use crate::urlencoded::Query;
 use crate::web::AppState;
+use crate::web::api::schema::{DateParam, FieldParam, TimeParam};
 use crate::web::pages::events::parse_event_id;
 use crate::web::params::parse_page;
 use crate::workflows::events::{self, StatusAction, StatusChanged};
@@ -27,45 +29,54 @@ use crate::workflows::{Actor, WorkflowError};
 /// field left out is empty; on a change it keeps its stored value. `null` is the same
 /// as leaving the field out; `""` empties it.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(default)]
+// Unknown fields are found and named by `body::parse` before serde sees the object;
+// this is for the document, which then says that no other field is taken.
+#[serde(default, deny_unknown_fields)]
 pub struct EventInput {
     /// The city's slug, as in `/api/v1/cities`.
     #[schema(example = "braga")]
     pub city: Option<String>,
-    /// One of the kinds of `/api/v1/openapi.json`'s `EventKind`.
-    #[schema(example = "festival")]
+    /// What kind of event it is.
+    #[schema(value_type = Option<EventKind>, example = "festival")]
     pub kind: Option<String>,
     /// A creative field's slug; empty: the city's field.
-    #[schema(example = "media-arts")]
+    #[schema(value_type = Option<FieldParam>, example = "media-arts")]
     pub field: Option<String>,
-    #[schema(example = "Braga Media Arts Night")]
+    #[schema(example = "Braga Media Arts Night", max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 10_000)]
     pub description: Option<String>,
     /// The venue's name.
+    #[schema(max_length = 200)]
     pub venue: Option<String>,
     /// The venue's street address.
+    #[schema(max_length = 300)]
     pub address: Option<String>,
-    /// The organiser's own page for the event.
+    /// The organiser's own page for the event: an http or https address.
+    #[schema(max_length = 2_000)]
     pub url: Option<String>,
     /// As it should be shown ("12 €, 8 € reduced"); empty or "free" for a free event.
+    #[schema(max_length = 100)]
     pub price: Option<String>,
     /// Whole days: then only dates count, and `end_date` is the last day.
     pub all_day: Option<bool>,
-    /// Local to the city: `2026-12-12`.
-    #[schema(example = "2026-12-12")]
+    /// Local to the city: `2026-12-12`; from a year back to ten years ahead.
+    #[schema(value_type = Option<DateParam>, example = "2026-12-12")]
     pub start_date: Option<String>,
-    #[schema(example = "2026-12-12")]
+    /// Not before `start_date`; empty: the event ends on the day it starts.
+    #[schema(value_type = Option<DateParam>, example = "2026-12-12")]
     pub end_date: Option<String>,
-    /// Local to the city: `19:00`.
-    #[schema(example = "19:00")]
+    /// Local to the city: `19:00`; needed unless `all_day`.
+    #[schema(value_type = Option<TimeParam>, example = "19:00")]
     pub start_time: Option<String>,
-    #[schema(example = "23:00")]
+    /// After the start; alone, an end time earlier than the start is on the next day.
+    #[schema(value_type = Option<TimeParam>, example = "23:00")]
     pub end_time: Option<String>,
 }
 
 impl JsonFields for EventInput {
     // The form's own names: one list, so that a field added to the form is one here.
-    const FIELDS: &'static [&'static str] = FORM_ORDER;
+    const FIELDS: &'static [&'static str] = &FORM_ORDER;
 }
 
 impl EventInput {
@@ -98,7 +109,7 @@ impl EventInput {
 
 /// The optional body of a cancellation or a postponement.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NoteInput {
     /// Shown on the event's page and in calendars ("Moved to the spring; tickets stay
     /// valid."); at most 1,000 characters.
@@ -415,7 +426,7 @@ pub async fn delete_event(
 #[into_params(parameter_in = Query)]
 pub struct MyEventsParams {
     /// From 1.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10_000)]
     pub page: Option<String>,
 }
 
@@ -441,6 +452,13 @@ pub async fn my_events(
     bearer: TokenBearer,
     params: Query<MyEventsParams>,
 ) -> ApiResult {
+    // As for `limit`: a program leaves out what it does not mean, so empty is refused
+    // (the pages' forms send it empty, and take it as the first page).
+    if params.page.as_deref() == Some("") {
+        return Err(
+            AppError::bad_request("page", "it is empty; leave it out for the first page").into(),
+        );
+    }
     let page = parse_page(&params.page)?;
     let owner = bearer.account.id;
     let limit = i64::from(MY_EVENTS_PER_PAGE);

@@ -5,26 +5,27 @@ use serde::Deserialize;
 
 use super::{EventCard, Pager, paged, render};
 use crate::db::models::{City, CityFilter, EventQuery, Window};
-use crate::domain::clean_line;
 use crate::domain::{CreativeField, utc_offset_label, zone_label};
 use crate::error::{AppError, OrWhenMissing};
 use crate::filters::calendar_name;
 use crate::urlencoded::Query;
 use crate::web::AppState;
+use crate::web::api::schema::{CountryParam, FieldParam};
 use crate::web::calendar_links::Subscription;
-use crate::web::params::{MAX_QUERY_CHARS, PageParams, parse_choice, parse_country, parse_page};
+use crate::web::params::{PageParams, parse_choice, parse_country, parse_page, parse_search_text};
 
 /// The `/cities` query string (also that of `/api/v1/cities`).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CitiesParams {
     /// Only the cities of this creative field.
-    #[param(value_type = Option<CreativeField>)]
+    #[param(value_type = Option<FieldParam>)]
     pub field: Option<String>,
     /// Only the cities in this country: an ISO 3166 alpha-2 code, either case.
-    #[param(example = "PT", pattern = "^[A-Za-z]{2}$")]
+    #[param(example = "PT", value_type = Option<CountryParam>)]
     pub country: Option<String>,
-    /// Part of a city's or country's name, accents optional ("krakow", "brasil").
+    /// Part of a city's or country's name, accents optional ("krakow", "brasil"); at
+    /// most 200 characters as sent.
     #[param(max_length = 200)]
     pub q: Option<String>,
 }
@@ -81,13 +82,7 @@ impl TryFrom<&CitiesParams> for CitySearch {
             CreativeField::slugs,
         )?;
         let country = parse_country(&params.country)?;
-        let q = params.q.as_deref().map(clean_line).unwrap_or_default();
-        if q.chars().count() > MAX_QUERY_CHARS {
-            return Err(AppError::bad_request(
-                "q",
-                format!("the search text is at most {MAX_QUERY_CHARS} characters"),
-            ));
-        }
+        let q = parse_search_text(&params.q)?.unwrap_or_default();
         Ok(CitySearch {
             filter: CityFilter { field, country },
             needle: fold(&q),

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::account::no_store;
 use crate::auth::Viewer;
 use crate::db::models::{City, CityFilter, Event, EventReview, ManagedEvent, Queue};
-use crate::domain::{EventForm, EventStatus, When};
+use crate::domain::{EventStatus, When};
 use crate::error::AppError;
 use crate::urlencoded::Query;
 use crate::web::AppState;
@@ -57,7 +57,7 @@ impl QueueItem {
         let e = &m.row.event;
         let description: String = e.description.chars().take(600).collect();
         let changes = match review.and_then(EventReview::form) {
-            Some(before) => differences(&before, &e.to_form(&m.row.city)),
+            Some(before) => before.differences(&e.to_form(&m.row.city)),
             None => vec![],
         };
         QueueItem {
@@ -88,38 +88,6 @@ impl QueueItem {
 
 pub(super) fn utc_text(t: NaiveDateTime) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
-}
-
-/// A field of the event form as a moderator reads it: its label and its value.
-type FormField = (&'static str, fn(&EventForm) -> String);
-
-/// The fields of two versions of a form that differ, with their labels.
-fn differences(before: &EventForm, after: &EventForm) -> Vec<(&'static str, String, String)> {
-    let fields: [FormField; 14] = [
-        ("City", |f| f.city.clone()),
-        ("Kind", |f| f.kind.clone()),
-        ("Field", |f| f.field.clone()),
-        ("Title", |f| f.title.clone()),
-        ("Description", |f| f.description.clone()),
-        ("Venue", |f| f.venue.clone()),
-        ("Address", |f| f.address.clone()),
-        ("Website", |f| f.url.clone()),
-        ("Price", |f| f.price.clone()),
-        ("All day", |f| {
-            if f.is_all_day() { "yes" } else { "no" }.to_owned()
-        }),
-        ("Start date", |f| f.start_date.clone()),
-        ("Start time", |f| f.start_time.clone()),
-        ("End date", |f| f.end_date.clone()),
-        ("End time", |f| f.end_time.clone()),
-    ];
-    fields
-        .iter()
-        .filter_map(|(label, get)| {
-            let (a, b) = (get(before), get(after));
-            (a != b).then_some((*label, a, b))
-        })
-        .collect()
 }
 
 #[derive(Template)]
