@@ -678,3 +678,70 @@ async fn the_openapi_document_describes_the_writes_and_their_token() {
     assert!(page.body.contains("600 times an hour"), "{}", page.body);
     assert!(page.body.contains("Authorization: Bearer cc_…"));
 }
+
+#[actix_web::test]
+async fn the_owners_list_pages_by_cursor_and_inserts_between_pages_neither_repeat_nor_hide() {
+    let app = spawn_app().await;
+    let (_ana, token) = organiser_with_token(&app, "ana@braga.example").await;
+    let mut made = Vec::new();
+    for _ in 0..7 {
+        made.push(create(&app, &token).await);
+    }
+    // Every event has the same creation time (the test's clock stands still): the id
+    // breaks the tie, newest first.
+    let page = |cursor: Option<String>| {
+        let path = match cursor {
+            Some(c) => format!("/api/v1/my/events?limit=3&cursor={c}"),
+            None => "/api/v1/my/events?limit=3".to_owned(),
+        };
+        let (app, token) = (&app, &token);
+        async move { json_of(&call(app, "GET", &path, token, None).await) }
+    };
+    let ids = |body: &Value| -> Vec<i32> {
+        body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap() as i32)
+            .collect()
+    };
+    let first = page(None).await;
+    assert_eq!(first["meta"]["total"], 7);
+    let mut seen = ids(&first);
+    // One more, made while the client pages: it is newer than the position, so it is
+    // not on the later pages, and nothing repeats.
+    let newer = create(&app, &token).await;
+    let second = page(first["meta"]["next_cursor"].as_str().map(str::to_owned)).await;
+    seen.extend(ids(&second));
+    let third = page(second["meta"]["next_cursor"].as_str().map(str::to_owned)).await;
+    seen.extend(ids(&third));
+    assert!(third["meta"]["next_cursor"].is_null());
+    let mut expected = made.clone();
+    expected.reverse();
+    assert_eq!(seen, expected);
+    assert!(!seen.contains(&newer));
+
+    // A cursor is this owner's: another organiser's list refuses it.
+    let (_bo, other) = organiser_with_token(&app, "bo@braga.example").await;
+    let cursor = first["meta"]["next_cursor"].as_str().unwrap();
+    let res = call(
+        &app,
+        "GET",
+        &format!("/api/v1/my/events?cursor={cursor}"),
+        &other,
+        None,
+    )
+    .await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    for bad in ["limit=0", "limit=101", "limit=", "cursor=nonsense"] {
+        let res = call(
+            &app,
+            "GET",
+            &format!("/api/v1/my/events?{bad}"),
+            &token,
+            None,
+        )
+        .await;
+        assert_eq!(res.status, 400, "{bad}: {}", res.body);
+    }
+}

@@ -77,6 +77,47 @@ impl Event {
         })
     }
 
+    /// Up to `limit` of the events `account_id` submitted, the most recently created
+    /// first, starting after the event with sort key `after` (`(created_at, id)`); and
+    /// whether more follow. Keyset, so that events added while a client pages neither
+    /// repeat nor hide others.
+    pub fn for_organiser_after(
+        conn: &mut SqliteConnection,
+        account_id: i32,
+        after: Option<(NaiveDateTime, i32)>,
+        limit: i64,
+    ) -> QueryResult<(ManagedPage, bool)> {
+        let total = events::table
+            .filter(events::organiser_id.eq(account_id))
+            .count()
+            .get_result(conn)?;
+        let mut query = events::table
+            .inner_join(cities::table)
+            .filter(events::organiser_id.eq(account_id))
+            .into_boxed::<Sqlite>();
+        if let Some((created, id)) = after {
+            query = query.filter(
+                events::created_at
+                    .lt(created)
+                    .or(events::created_at.eq(created).and(events::id.lt(id))),
+            );
+        }
+        let mut rows = query
+            .order((events::created_at.desc(), events::id.desc()))
+            .limit(limit + 1)
+            .select(EventWithCity::as_select())
+            .load(conn)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok((
+            ManagedPage {
+                events: managed(conn, rows)?,
+                total,
+            },
+            more,
+        ))
+    }
+
     /// A moderation list, oldest first (first come, first served), limited to `cities`
     /// (`None`: all) and to `city` when a moderator filters.
     pub fn queue(

@@ -50,7 +50,7 @@ pub struct PagingParams {
 /// Parses `limit`: digits only (one spelling per number, as for pages), 1 to 100.
 /// Unlike the filters, which a form sends empty for "any", an empty `limit` is refused:
 /// only a program sends it, and it should leave it out.
-fn parse_limit(value: Option<&str>) -> Result<u32, AppError> {
+pub(super) fn parse_limit(value: Option<&str>) -> Result<u32, AppError> {
     let Some(v) = value else {
         return Ok(DEFAULT_LIMIT);
     };
@@ -92,10 +92,12 @@ fn parse_updated_since(value: Option<&str>) -> Result<Option<NaiveDateTime>, App
 /// Written as base64url of `v1.{starts_at in µs}.{id}.{scope}`: opaque to clients, who
 /// only pass it back, and free to change with the version prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Cursor {
-    starts_at: NaiveDateTime,
-    id: i32,
-    scope: String,
+pub(super) struct Cursor {
+    /// The listing's sort key of the last event: its start here, its creation in
+    /// `/api/v1/my/events`.
+    pub(super) starts_at: NaiveDateTime,
+    pub(super) id: i32,
+    pub(super) scope: String,
 }
 
 impl Cursor {
@@ -111,7 +113,13 @@ impl Cursor {
         digest[..9].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn encode(&self) -> String {
+    /// The scope of an owner's own listing: a cursor of one account's list is no use
+    /// in another's.
+    pub(super) fn owner_scope(account_id: i32) -> String {
+        format!("my{account_id}")
+    }
+
+    pub(super) fn encode(&self) -> String {
         let text = format!(
             "v1.{}.{}.{}",
             self.starts_at.and_utc().timestamp_micros(),
@@ -122,7 +130,7 @@ impl Cursor {
     }
 
     /// The cursor in `value`, if it is one this API made for `scope`.
-    fn decode(value: &str, scope: &str) -> Result<Cursor, AppError> {
+    pub(super) fn decode(value: &str, scope: &str) -> Result<Cursor, AppError> {
         let bad = || {
             AppError::bad_request(
                 "cursor",

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ApiResult;
 use super::body::{Json, JsonFields, MaybeJson};
+use super::events::{Cursor, parse_limit};
 use super::json::EventJson;
 use crate::auth::token::TokenBearer;
 use crate::db::models::{ApiToken, Event, EventWithCity};
@@ -21,7 +22,6 @@ use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::api::schema::{DateParam, FieldParam, TimeParam};
 use crate::web::pages::events::parse_event_id;
-use crate::web::params::parse_page;
 use crate::workflows::events::{self, StatusAction, StatusChanged};
 use crate::workflows::{Actor, WorkflowError};
 
@@ -160,9 +160,9 @@ pub struct OwnEventsBody {
 pub struct OwnEventsMeta {
     /// All the owner's events, on all pages.
     pub total: i64,
-    /// The `page` to ask for next; null on the last page.
+    /// The `cursor` of the next page; null on the last page.
     #[schema(required = true)]
-    pub next_page: Option<u32>,
+    pub next_cursor: Option<String>,
 }
 
 /// Each refusal of a workflow as the API answers it: the one place they are mapped.
@@ -421,20 +421,19 @@ pub async fn delete_event(
     }
 }
 
-/// The page of `/api/v1/my/events`.
+/// The paging of `/api/v1/my/events`, as that of `/api/v1/events`.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MyEventsParams {
-    /// From 1.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 10_000)]
-    pub page: Option<String>,
+    /// How many events a page holds.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<String>,
+    /// The `meta.next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// How many of the owner's events one page holds.
-const MY_EVENTS_PER_PAGE: u32 = 100;
-
-/// The token owner's events, in every state, the most recently submitted first. Not a
-/// write: it does not count against the limit.
+/// The token owner's events, in every state, the most recently submitted first, paged
+/// by cursor as `/api/v1/events` is. Not a write: it does not count against the limit.
 #[utoipa::path(
     get,
     path = "/api/v1/my/events",
@@ -443,7 +442,7 @@ const MY_EVENTS_PER_PAGE: u32 = 100;
     params(MyEventsParams),
     responses(
         (status = 200, description = "The owner's events", body = OwnEventsBody),
-        (status = 400, description = "`page` is not a page number", body = ErrorsBody),
+        (status = 400, description = "`limit` or `cursor` is wrong", body = ErrorsBody),
         (status = 401, description = "No valid token", body = ErrorsBody),
     )
 )]
@@ -452,21 +451,36 @@ pub async fn my_events(
     bearer: TokenBearer,
     params: Query<MyEventsParams>,
 ) -> ApiResult {
-    // As for `limit`: a program leaves out what it does not mean, so empty is refused
-    // (the pages' forms send it empty, and take it as the first page).
-    if params.page.as_deref() == Some("") {
-        return Err(
-            AppError::bad_request("page", "it is empty; leave it out for the first page").into(),
-        );
-    }
-    let page = parse_page(&params.page)?;
     let owner = bearer.account.id;
-    let limit = i64::from(MY_EVENTS_PER_PAGE);
-    let offset = i64::from(page - 1) * limit;
-    let found = state
-        .db(move |conn| Ok(Event::for_organiser(conn, owner, limit, offset)?))
+    let limit = parse_limit(params.limit.as_deref())?;
+    let scope = Cursor::owner_scope(owner);
+    let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(value) => {
+            let cursor = Cursor::decode(value, &scope)?;
+            Some((cursor.starts_at, cursor.id))
+        }
+        None => None,
+    };
+    let (found, more) = state
+        .db(move |conn| {
+            Ok(Event::for_organiser_after(
+                conn,
+                owner,
+                after,
+                i64::from(limit),
+            )?)
+        })
         .await?;
-    let shown = offset + found.events.len() as i64;
+    let next_cursor = found
+        .events
+        .last()
+        .filter(|_| more)
+        .map(|last| Cursor {
+            starts_at: last.row.event.created_at,
+            id: last.row.event.id,
+            scope,
+        })
+        .map(|c| c.encode());
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(OwnEventsBody {
@@ -477,7 +491,7 @@ pub async fn my_events(
                 .collect(),
             meta: OwnEventsMeta {
                 total: found.total,
-                next_page: (shown < found.total).then_some(page + 1),
+                next_cursor,
             },
         }))
 }
