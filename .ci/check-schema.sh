@@ -16,9 +16,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Run the migrations up, down and up again on a scratch database: every migration must
 # be reversible.
-diesel migration run --database-url "$tmp/schema.db" --migration-dir migrations \
+diesel migration run --database-url "$tmp/schema.db" --migration-dir migrations/sqlite \
   --config-file "$tmp/none.toml" >/dev/null
-diesel migration redo --all --database-url "$tmp/schema.db" --migration-dir migrations \
+diesel migration redo --all --database-url "$tmp/schema.db" --migration-dir migrations/sqlite \
   --config-file "$tmp/none.toml" >/dev/null
 diesel print-schema --database-url "$tmp/schema.db" --config-file diesel.toml > "$tmp/schema.rs"
 if ! diff -u src/db/schema.rs "$tmp/schema.rs"; then
