@@ -13,6 +13,7 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::db::DbConnection;
 use crate::db::models::{City, NewCity, ShippedCity};
 use crate::db::schema::cities;
 use crate::domain::{CountryCode, CreativeField, Slug, TimeZoneName};
@@ -249,7 +250,7 @@ fn parse_row(row: &csv::StringRecord) -> Result<CityRecord, String> {
 /// slug is its name, with the country code added when another city in the file or the
 /// database has the same name (`granada-es`, `granada-ni`); existing slugs never change.
 pub fn import_records(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     records: &[CityRecord],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ImportReport> {
@@ -273,7 +274,7 @@ pub fn import_records(
 
 /// Writes `record` over city `id`; false when it already said the same.
 fn update_city(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: i32,
     r: &CityRecord,
     now: NaiveDateTime,
@@ -317,7 +318,7 @@ impl KnownCities {
     /// The table's cities, with `incoming`, the records that may be added, counted
     /// among those that share a name.
     fn load<'a>(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         incoming: impl IntoIterator<Item = &'a CityRecord>,
     ) -> QueryResult<Self> {
         let mut known = KnownCities {
@@ -353,7 +354,7 @@ impl KnownCities {
     /// Inserts `r` as a new city, with a slug no other city has.
     fn add(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         r: &CityRecord,
         now: NaiveDateTime,
     ) -> anyhow::Result<()> {
@@ -406,7 +407,7 @@ fn choose_slug(
 
 /// Checks and imports a CSV text.
 pub fn import_csv(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     text: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ImportReport> {
@@ -448,7 +449,7 @@ impl fmt::Display for ShippedReport {
 /// One immediate transaction, so that servers starting at once on one database take
 /// turns: the second sees what the first recorded and adds nothing.
 pub fn add_shipped_cities(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ShippedReport> {
     add_unapplied(conn, NETWORK_CSV, now)
@@ -456,7 +457,7 @@ pub fn add_shipped_cities(
 
 /// [`add_shipped_cities`] with `list` as the shipped list, for the tests of its rules.
 fn add_unapplied(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     list: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ShippedReport> {
@@ -495,7 +496,7 @@ fn add_unapplied(
 
 /// The shipped rows that `shipped_cities` does not record.
 fn unapplied<'a>(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     records: &'a [CityRecord],
 ) -> QueryResult<Vec<&'a CityRecord>> {
     let applied: HashSet<Identity> = ShippedCity::all(conn)?
@@ -557,7 +558,7 @@ mod tests {
     const LYON: &str = "Lyon,France,FR,Literature,2023,45.75,4.85,Europe/Paris";
     const NEWTOWN: &str = "Newtown,Atlantis Republic,AT,Music,2030,47.0,15.4,Europe/Vienna";
 
-    fn year_of(conn: &mut SqliteConnection, slug: &str) -> i32 {
+    fn year_of(conn: &mut DbConnection, slug: &str) -> i32 {
         City::find_by_slug(conn, slug).unwrap().designation_year
     }
 

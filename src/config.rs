@@ -1,6 +1,7 @@
 //! The command line and its settings. Every option can also come from a
 //! `CREATIVE_CALENDAR_*` environment variable; the flag wins when both are given.
 
+use crate::db::DatabaseUrl;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -110,14 +111,16 @@ pub enum CitiesCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// The SQLite database file; created if missing, migrated, and given the network's
-    /// cities that it lacks.
+    /// The database: a SQLite file (a path, or `sqlite://path`; created if missing), or
+    /// a PostgreSQL server (`postgres://user:password@host:5432/name`, or
+    /// `postgresql://…`, with libpq's options such as `?sslmode=require`). Either way
+    /// migrated at start and given the network's cities that it lacks.
     #[arg(
         long,
         env = "CREATIVE_CALENDAR_DATABASE",
         default_value = "./creative-calendar.db"
     )]
-    pub database: PathBuf,
+    pub database: DatabaseUrl,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -190,7 +193,7 @@ pub const DEFAULT_API_WRITES_PER_HOUR: u32 = 600;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: String,
-    pub database: PathBuf,
+    pub database: DatabaseUrl,
     pub public_url: String,
     pub workers: Option<usize>,
     /// Connections in the pool.
@@ -218,12 +221,12 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn new(database: PathBuf, bind: impl Into<String>) -> Config {
+    pub fn new(database: impl Into<DatabaseUrl>, bind: impl Into<String>) -> Config {
         let bind = bind.into();
         Config {
             public_url: format!("http://{bind}"),
             bind,
-            database,
+            database: database.into(),
             workers: None,
             pool_size: 8,
             demo_events: None,
@@ -305,7 +308,7 @@ mod tests {
             };
             let config = Config::from_serve_args(&serve).unwrap();
             assert_eq!(config.bind, "0.0.0.0:9000");
-            assert_eq!(config.database, PathBuf::from("x.db"));
+            assert_eq!(config.database, DatabaseUrl::Sqlite(PathBuf::from("x.db")));
             assert_eq!(config.demo_events, Some(crate::demo::DEFAULT_EVENTS));
         }
     }

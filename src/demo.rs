@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::db::DbConnection;
 use crate::db::models::{City, CityFilter, Event, NewEvent};
 use crate::domain::{
     CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle, ModerationState,
@@ -52,7 +53,7 @@ impl fmt::Display for DemoReport {
 
 /// Fills an empty events table with `count` sample events around `now`.
 pub fn generate(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     count: usize,
     seed: Option<u64>,
     now: DateTime<Utc>,
@@ -174,7 +175,7 @@ struct TriggerSql {
 }
 
 /// The `CREATE TRIGGER` statement that keeps the search index up to date on insert.
-fn search_trigger_sql(conn: &mut SqliteConnection) -> anyhow::Result<String> {
+fn search_trigger_sql(conn: &mut DbConnection) -> anyhow::Result<String> {
     let row: TriggerSql = diesel::sql_query(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_search_insert'",
     )

@@ -25,7 +25,7 @@ pub struct EventFilter {
 
 /// The city a filter names; an unknown slug is a bad parameter, not a missing page.
 pub fn filter_city(
-    conn: &mut diesel::SqliteConnection,
+    conn: &mut crate::db::DbConnection,
     filter: &EventFilter,
 ) -> Result<Option<City>, AppError> {
     filter

@@ -34,7 +34,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         tracing::info!(
             "serving {} on http://{}",
-            config.database.display(),
+            config.database,
             listener.local_addr()?
         );
 

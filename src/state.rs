@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::db::DbConnection;
 use actix_web::web;
-use diesel::SqliteConnection;
 
 use crate::auth::SecretKey;
 use crate::clock::Clock;
@@ -98,7 +98,7 @@ impl AppState {
     /// Runs blocking Diesel work on the blocking thread pool, off the async workers.
     pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut SqliteConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();

@@ -139,7 +139,7 @@ impl MaybeViewer {
 }
 
 fn find_session(
-    conn: &mut diesel::SqliteConnection,
+    conn: &mut crate::db::DbConnection,
     hash: &str,
     now: DateTime<Utc>,
     idle: TimeDelta,

@@ -9,11 +9,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::db::DbConnection;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use super::session::{random_token, token_hash};
 use crate::db::models::{Account, ApiToken, NewTokenError, Roles};
@@ -37,7 +37,7 @@ pub struct MintedToken {
 
 /// Makes a token named `name` for `account_id`.
 pub fn mint(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     account_id: i32,
     name: &TokenName,
     now: DateTime<Utc>,
@@ -57,7 +57,7 @@ pub fn mint(
 
 /// `creative-calendar tokens create`: a token for the account with `email`.
 pub fn create_for_email(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     email: &str,
     name: &str,
     now: DateTime<Utc>,

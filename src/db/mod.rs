@@ -1,5 +1,12 @@
-//! The database: a pool of SQLite connections set up the same way every time, the
-//! migrations embedded in the binary, and the models that own their queries.
+//! The database: a pool of connections to SQLite (the embedded default) or PostgreSQL
+//! (several app servers on one database), set up the same way every time, the
+//! migrations of each backend embedded in the binary, and the models that own their
+//! queries.
+//!
+//! One connection type, [`DbConnection`], serves both: Diesel's `MultiConnection`
+//! builds every query for whichever backend the connection is, so models are written
+//! once. What the backends do differently (the search index, planner hints, how a
+//! write transaction takes its lock) is matched on the variant where it happens.
 
 pub mod models;
 pub mod schema;
@@ -8,15 +15,44 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{
+    CustomizeConnection, ManageConnection, Pool, PooledConnection,
+    R2D2Connection,
+};
 use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-pub type DbPool = Pool<ConnectionManager<SqliteConnection>>;
-pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the backend's own connection. For the few queries that
+/// Diesel builds only for a concrete backend (`RETURNING` a `Selectable`, upserts,
+/// multi-row inserts): the body is written once and compiled for each.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgresql($c) => $body,
+        }
+    };
+}
+
+/// The backend of [`DbConnection`]: the SQL both backends understand.
+pub type DbBackend = MultiBackend;
+
+pub type DbPool = Pool<DbManager>;
+pub type DbConn = PooledConnection<DbManager>;
 
 /// How long a request waits for a pooled connection before it fails.
 pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,31 +61,248 @@ pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// "database is locked" (`busy_timeout`).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Applied to every connection the pool opens. Without WAL and a busy timeout,
-/// a reader and a writer at the same moment get "database is locked"; without
-/// `foreign_keys` SQLite does not enforce the REFERENCES clauses at all. The page cache
-/// (32 MB a connection, against SQLite's default of 2 MB) and memory-mapped reads keep
-/// listing queries on a million events from going back to the file for every page.
-#[derive(Debug, Clone, Copy)]
-struct SqlitePragmas;
+/// The longest a statement may run on PostgreSQL before the server cancels it: far
+/// beyond any query of ours on a million events, short enough that a runaway one frees
+/// its connection.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {};
-             PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -32000;
-             PRAGMA mmap_size = 268435456;",
-            BUSY_TIMEOUT.as_millis()
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
+/// Which backend a `--database` value names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (or `sqlite://path`).
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` or `postgresql://` URL, passed to libpq as it is.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://…` and `postgresql://…` are PostgreSQL; `sqlite://path` and anything
+    /// else is a SQLite file.
+    pub fn parse(value: &str) -> DatabaseUrl {
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            DatabaseUrl::Postgres(value.to_owned())
+        } else {
+            let path = value.strip_prefix("sqlite://").unwrap_or(value);
+            DatabaseUrl::Sqlite(path.into())
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DatabaseUrl::Postgres(_))
     }
 }
 
-/// Opens (creating if needed) the SQLite file at `path` and applies pending migrations.
-pub fn connect(path: &Path, max_size: u32) -> anyhow::Result<DbPool> {
+impl From<&Path> for DatabaseUrl {
+    fn from(path: &Path) -> DatabaseUrl {
+        DatabaseUrl::Sqlite(path.to_owned())
+    }
+}
+
+impl From<&std::path::PathBuf> for DatabaseUrl {
+    fn from(path: &std::path::PathBuf) -> DatabaseUrl {
+        DatabaseUrl::Sqlite(path.clone())
+    }
+}
+
+impl From<std::path::PathBuf> for DatabaseUrl {
+    fn from(path: std::path::PathBuf) -> DatabaseUrl {
+        DatabaseUrl::Sqlite(path)
+    }
+}
+
+impl From<&DatabaseUrl> for DatabaseUrl {
+    fn from(url: &DatabaseUrl) -> DatabaseUrl {
+        url.clone()
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<DatabaseUrl, Self::Err> {
+        Ok(DatabaseUrl::parse(value))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    /// Without a password, for logs and errors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "{}", path.display()),
+            DatabaseUrl::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    let (user, _) = url[scheme + 3..at]
+                        .split_once(':')
+                        .unwrap_or((&url[scheme + 3..at], ""));
+                    write!(f, "{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+                }
+                _ => write!(f, "{url}"),
+            },
+        }
+    }
+}
+
+/// Opens connections of the backend the URL names: never one guessed from the other
+/// (Diesel's own manager would try PostgreSQL, then make a SQLite file of any string).
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                SqliteConnection::establish(&path.to_string_lossy()).map(DbConnection::Sqlite)
+            }
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConnection::Postgresql)
+            }
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Applied to every connection the pool opens.
+///
+/// SQLite: without WAL and a busy timeout, a reader and a writer at the same moment get
+/// "database is locked"; without `foreign_keys` SQLite does not enforce the REFERENCES
+/// clauses at all. The page cache (32 MB a connection, against SQLite's default of
+/// 2 MB) and memory-mapped reads keep listing queries on a million events from going
+/// back to the file for every page.
+///
+/// PostgreSQL: a statement timeout, so that no query holds a connection for ever.
+#[derive(Debug, Clone, Copy)]
+struct SessionSettings;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        let sql = match conn {
+            DbConnection::Sqlite(_) => format!(
+                "PRAGMA busy_timeout = {};
+                 PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA cache_size = -32000;
+                 PRAGMA mmap_size = 268435456;",
+                BUSY_TIMEOUT.as_millis()
+            ),
+            DbConnection::Postgresql(_) => format!(
+                "SET statement_timeout = {}; SET application_name = 'creative-calendar';",
+                STATEMENT_TIMEOUT.as_millis()
+            ),
+        };
+        conn.batch_execute(&sql)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The key of the advisory lock every write transaction takes on PostgreSQL (any
+/// number, the same on every server).
+const WRITE_LOCK: i64 = 0x6363_7772_6974_65; // "ccwrite"
+
+impl DbConnection {
+    /// A transaction that writes, holding the database's write lock from its first
+    /// statement: SQLite's `BEGIN IMMEDIATE`, and on PostgreSQL a transaction-scoped
+    /// advisory lock that every write transaction takes. Either way, write transactions
+    /// run one at a time, as they always have on SQLite, so a check and the write it
+    /// allows (a sign-in's count of failures, an edit's comparison with the stored
+    /// event) cannot interleave with another's. Reads never wait for it.
+    pub fn immediate_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+            DbConnection::Postgresql(c) => {
+                AnsiTransactionManager::begin_transaction(c)?;
+                if let Err(e) = diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                    .bind::<diesel::sql_types::BigInt, _>(WRITE_LOCK)
+                    .execute(c)
+                {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    return Err(e.into());
+                }
+            }
+        }
+        match f(self) {
+            Ok(value) => {
+                <Self as Connection>::TransactionManager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(e) => {
+                <Self as Connection>::TransactionManager::rollback_transaction(self)?;
+                Err(e)
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbConnection::Postgresql(_))
+    }
+
+    /// Which SQL this connection speaks, for the few fragments written by hand.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            DbConnection::Sqlite(_) => Dialect::Sqlite,
+            DbConnection::Postgresql(_) => Dialect::Postgres,
+        }
+    }
+}
+
+/// The backend a hand-written SQL fragment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Opens the database `url` names (creating a SQLite file if needed) and applies the
+/// pending migrations of its backend.
+pub fn connect(url: impl Into<DatabaseUrl>, max_size: u32) -> anyhow::Result<DbPool> {
+    let url = &url.into();
+    if let DatabaseUrl::Sqlite(path) = url {
+        prepare_sqlite_file(path)?;
+    }
+    let pool = Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(CONNECTION_TIMEOUT)
+        // A connection that the server closed (a PostgreSQL restart) is found before a
+        // request gets it, and replaced.
+        .test_on_check_out(true)
+        .connection_customizer(Box::new(SessionSettings))
+        .build(DbManager { url: url.clone() })
+        .with_context(|| format!("opening the database {url}"))?;
+    let mut conn = pool.get().context("getting a database connection")?;
+    migrate(&mut conn)?;
+    optimize(&mut conn)?;
+    Ok(pool)
+}
+
+/// Runs the pending migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let result = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))
+}
+
+/// The folder of a new SQLite file, and WAL switched on by one connection.
+fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating the folder {}", parent.display()))?;
@@ -63,35 +316,25 @@ pub fn connect(path: &Path, max_size: u32) -> anyhow::Result<DbPool> {
     // waiting, since waiting could deadlock), which r2d2 logs and retries. Best effort:
     // another process starting on the same new file may switch it first, and the pool's
     // connections set it again in any case.
-    {
-        use diesel::Connection;
-        let mut first = SqliteConnection::establish(url)
-            .with_context(|| format!("opening the database {}", path.display()))?;
-        let _ = first.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
-            BUSY_TIMEOUT.as_millis()
-        ));
-    }
-    let manager = ConnectionManager::<SqliteConnection>::new(url);
-    let pool = Pool::builder()
-        .max_size(max_size)
-        .connection_timeout(CONNECTION_TIMEOUT)
-        .connection_customizer(Box::new(SqlitePragmas))
-        .build(manager)
+    let mut first = SqliteConnection::establish(url)
         .with_context(|| format!("opening the database {}", path.display()))?;
-    let mut conn = pool.get().context("getting a database connection")?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
-    optimize(&mut conn)?;
-    Ok(pool)
+    let _ = first.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+        BUSY_TIMEOUT.as_millis()
+    ));
+    Ok(())
 }
 
 /// Refreshes the query planner's statistics where they are stale (SQLite's advice for
 /// long-lived connections); cheap when nothing changed. Run at start and after bulk loads,
 /// without it the planner may pick an index that sorts a million rows.
-pub fn optimize(conn: &mut SqliteConnection) -> anyhow::Result<()> {
-    conn.batch_execute("PRAGMA optimize = 0x10002;")
-        .context("optimizing the database")
+pub fn optimize(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let sql = match conn {
+        DbConnection::Sqlite(_) => "PRAGMA optimize = 0x10002;",
+        // autovacuum keeps PostgreSQL's statistics; after a bulk load, ANALYZE at once.
+        DbConnection::Postgresql(_) => "ANALYZE;",
+    };
+    conn.batch_execute(sql).context("optimizing the database")
 }
 
 #[cfg(test)]
@@ -100,19 +343,48 @@ mod tests {
     use diesel::migration::MigrationSource;
     use diesel::sqlite::Sqlite;
 
+    #[test]
+    fn a_database_value_names_its_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("data/calendar.db"),
+            DatabaseUrl::Sqlite("data/calendar.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/cc.db"),
+            DatabaseUrl::Sqlite("/var/lib/cc.db".into())
+        );
+        for pg in [
+            "postgres://cc@db/cc",
+            "postgresql://cc:secret@db:5432/cc?sslmode=require",
+        ] {
+            assert!(DatabaseUrl::parse(pg).is_postgres(), "{pg}");
+        }
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://cc:secret@db:5432/cc").to_string(),
+            "postgresql://cc@db:5432/cc"
+        );
+    }
+
     /// Diesel records a migration by the version before the first `_` of its folder's
     /// name; two folders with one version (branches that both wrote `2026-12-02-000001`)
     /// would leave the second unrun on every database that has run the first.
     #[test]
     fn every_migration_has_a_version_of_its_own() {
-        let migrations = MigrationSource::<Sqlite>::migrations(&MIGRATIONS).unwrap();
-        let mut versions: Vec<String> = migrations
-            .iter()
-            .map(|m| m.name().version().to_string())
-            .collect();
-        let all = versions.len();
-        versions.sort();
-        versions.dedup();
-        assert_eq!(versions.len(), all, "{versions:?}");
+        let versions = |set: &EmbeddedMigrations| -> Vec<String> {
+            let mut versions: Vec<String> = MigrationSource::<Sqlite>::migrations(set)
+                .unwrap()
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect();
+            versions.sort();
+            versions
+        };
+        let sqlite = versions(&SQLITE_MIGRATIONS);
+        let mut unique = sqlite.clone();
+        unique.dedup();
+        assert_eq!(unique, sqlite);
+        // Both backends have the same migrations, so that a database copied from one to
+        // the other is at the same version.
+        assert_eq!(versions(&POSTGRES_MIGRATIONS), sqlite);
     }
 }

@@ -12,9 +12,10 @@ use anyhow::Context;
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
 };
-use diesel::prelude::*;
+
 
 use super::{DemoReport, SAMPLE_NOTICE};
+use crate::db::DbConnection;
 use crate::db::models::{City, Event, NewEvent};
 use crate::domain::{
     EventDraft, EventKind, EventSchedule, EventStatus, EventTitle, ModerationState, ScheduleError,
@@ -61,7 +62,7 @@ pub const CITIES: &[(&str, &str)] = &[
 const HORIZON_DAYS: i64 = 400;
 
 /// Fills an empty events table with the zone-edge events of [`CITIES`] around `now`.
-pub fn generate(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<DemoReport> {
+pub fn generate(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<DemoReport> {
     let existing = Event::count(conn)?;
     if existing > 0 {
         return Ok(DemoReport::SkippedNotEmpty { existing });

@@ -5,8 +5,8 @@
 //! hash on the blocking pool, and hand the hash to these functions. Checking a password
 //! is the throttle's ([`crate::auth::throttle`]); [`sign_in`] puts the two together.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, TimeDelta, Utc};
-use diesel::SqliteConnection;
 
 use super::{Actor, WorkflowError};
 use crate::auth::session::{SESSION_MAX_AGE, random_token, token_hash};
@@ -57,7 +57,7 @@ impl AccountDetails {
 
     fn insert(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         password_hash: &str,
         admin: bool,
         now: DateTime<Utc>,
@@ -92,7 +92,7 @@ pub struct NewSession {
 
 /// Opens a session for `account_id`, in a transaction of the caller's.
 fn open_session(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     account_id: i32,
     now: DateTime<Utc>,
 ) -> Result<NewSession, WorkflowError> {
@@ -105,7 +105,7 @@ fn open_session(
 /// asks again in its transaction; a door asks first so as not to hash a password for an
 /// account that will be refused.
 pub fn may_sign_up(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<(), WorkflowError> {
@@ -122,7 +122,7 @@ pub fn may_sign_up(
 /// Makes an organiser's account (neither trusted nor admin) from `client`, with the
 /// Argon2id `password_hash`, and signs it in.
 pub fn sign_up(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     details: &AccountDetails,
     password_hash: &str,
     client: &str,
@@ -218,14 +218,14 @@ pub async fn sign_in(
 }
 
 /// Signs out: the session is gone at once, on every server.
-pub fn sign_out(conn: &mut SqliteConnection, session_id: i32) -> Result<(), WorkflowError> {
+pub fn sign_out(conn: &mut DbConnection, session_id: i32) -> Result<(), WorkflowError> {
     Session::delete(conn, session_id)?;
     Ok(())
 }
 
 /// Changes the actor's own name and organisation.
 pub fn update_profile(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     name: &DisplayName,
     organisation: &Organisation,
@@ -239,7 +239,7 @@ pub fn update_profile(
 /// throttle by the door) and signs out every other session of the account, keeping
 /// `keep_session` (the browser that changed it), so that a stolen session ends too.
 pub fn change_password(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     password_hash: &str,
     keep_session: Option<i32>,
@@ -276,7 +276,7 @@ impl std::fmt::Display for AdminCreated {
 /// `password`, or the account with this email made admin. Logged as a grant of admin by
 /// [`COMMAND_LINE`].
 pub fn create_admin(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     email: &str,
     name: &str,
     organisation: &str,

@@ -2,8 +2,8 @@
 //! reinstating or deleting it. An organiser only ever acts on their own events; a hidden
 //! event of someone else is answered as if it did not exist.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::SqliteConnection;
 
 use super::{Actor, WorkflowError};
 use crate::db::models::{City, Event, EventWithCity, NewEvent};
@@ -24,7 +24,7 @@ fn no_event() -> WorkflowError {
 /// Event `id` with its city, if `actor` (`None`: nobody signed in) may know it exists
 /// (see [`Event::is_visible_to`]); a hidden one is `NotFound`, like a missing id.
 pub fn find_visible(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: Option<&Actor>,
     id: i32,
 ) -> Result<EventWithCity, WorkflowError> {
@@ -47,7 +47,7 @@ pub fn find_visible(
 /// can see it anyway (it is published, or they moderate its city); a hidden one is
 /// `NotFound`, like an id that does not exist.
 pub fn own_event(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: i32,
 ) -> Result<EventWithCity, WorkflowError> {
@@ -64,7 +64,7 @@ pub fn own_event(
 /// The organiser's name is the actor's and the status is `status`: neither is a field
 /// of the form.
 fn parse_form(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     form: &EventForm,
     status: EventStatus,
@@ -111,7 +111,7 @@ fn parse_form(
 /// Submits a new event of `actor`'s: published at once when they publish directly in its
 /// city (trusted, or a moderator of it), otherwise pending a moderator's review.
 pub fn submit(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     form: &EventForm,
     now: DateTime<Utc>,
@@ -141,7 +141,7 @@ pub fn submit(
 /// and joins the moderators' "recently changed" list; a rejected one goes back to the
 /// queue, or straight out for one who does.
 pub fn edit(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: i32,
     form: &EventForm,
@@ -171,7 +171,7 @@ pub fn edit(
 /// queue; a published one changed by an organiser who is not trusted joins the
 /// "recently changed" list.
 fn after_organiser_change(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     before: &EventWithCity,
     event: &Event,
     publishes: bool,
@@ -252,7 +252,7 @@ const PUBLISHED_NOT_DELETED: &str =
 /// The actor's event `id`, once `action` applies to it: what a door shows before the
 /// action is confirmed.
 pub fn status_action_target(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: i32,
     action: StatusAction,
@@ -277,7 +277,7 @@ pub enum StatusChanged {
 /// for an event never published; one ever published is cancelled instead. A new status or note raises `SEQUENCE`; a published
 /// event so changed by an organiser who is not trusted joins the "recently changed" list.
 pub fn change_status(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: i32,
     action: StatusAction,

@@ -13,7 +13,7 @@ pub mod events;
 pub mod moderation;
 pub mod roles;
 
-use diesel::SqliteConnection;
+use crate::db::DbConnection;
 
 use crate::db::models::{Account, EventChangeError, Roles};
 use crate::domain::FieldErrors;
@@ -28,7 +28,7 @@ pub struct Actor {
 
 impl Actor {
     /// The actor for account `id`, with its roles as they are now.
-    pub fn load(conn: &mut SqliteConnection, id: i32) -> Result<Actor, WorkflowError> {
+    pub fn load(conn: &mut DbConnection, id: i32) -> Result<Actor, WorkflowError> {
         let account = Account::find(conn, id)?;
         let roles = Roles::load(conn, &account)?;
         Ok(Actor { account, roles })

@@ -2,8 +2,8 @@
 //! published ones, and keeping or reverting the changes that organisers who are not
 //! trusted made to published events. Every decision is written to the moderation log.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use super::events::find_visible;
 use super::{Actor, WorkflowError};
@@ -66,7 +66,7 @@ impl Decision {
 /// applies. A moderator of another city learns nothing of a hidden event (`NotFound`,
 /// not `Forbidden`).
 pub fn decidable(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: i32,
     decision: Decision,
@@ -90,7 +90,7 @@ pub fn decidable(
 /// Approves, rejects, unpublishes, keeps or reverts event `id`, as `decision` says, with `reason` for a rejection or an unpublishing (its
 /// organiser sees it; ignored for the other decisions), and logs it.
 pub fn decide(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     id: i32,
     decision: Decision,
@@ -137,7 +137,7 @@ fn check_reason(reason: &str) -> Result<String, WorkflowError> {
 /// Puts back the approved version of a changed event, through the same checks as the
 /// organiser's form, so that a revert cannot write what the form would refuse.
 fn revert(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     row: &EventWithCity,
     review: Option<&EventReview>,

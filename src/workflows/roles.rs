@@ -1,8 +1,8 @@
 //! The admins' rules: who moderates which city, who is a trusted organiser, and who is
 //! admin. Every change is written to the moderation log with who made it and why.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use super::{Actor, WorkflowError};
 use crate::db::models::{Account, City, LogEntry, ModeratorRole};
@@ -65,7 +65,7 @@ impl RoleChange {
 /// nothing and is not logged. The last admin cannot stop being admin, or nobody could
 /// grant roles any more.
 pub fn change_role(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     actor: &Actor,
     account_id: i32,
     change: &RoleChange,

@@ -1,6 +1,6 @@
+use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use crate::db::schema::{
     accounts, cities, login_checks, login_failures, moderator_roles, sessions, sign_ups,
@@ -8,7 +8,7 @@ use crate::db::schema::{
 
 /// An organiser's account; moderators and admins are organisers with roles.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = accounts, check_for_backend(Sqlite))]
+#[diesel(table_name = accounts, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Account {
     pub id: i32,
     /// Trimmed and lower-cased (see [`crate::domain::Email`]).
@@ -37,11 +37,11 @@ pub struct NewAccount<'a> {
 
 impl NewAccount<'_> {
     /// Inserts the account; an email already taken is a `UniqueViolation`.
-    pub fn insert(&self, conn: &mut SqliteConnection) -> QueryResult<Account> {
-        diesel::insert_into(accounts::table)
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Account> {
+        crate::on_backend!(conn, c => diesel::insert_into(accounts::table)
             .values(self)
             .returning(Account::as_returning())
-            .get_result(conn)
+            .get_result(c))
     }
 }
 
@@ -54,7 +54,7 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 }
 
 impl Account {
-    pub fn find(conn: &mut SqliteConnection, id: i32) -> QueryResult<Account> {
+    pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Account> {
         accounts::table
             .find(id)
             .select(Account::as_select())
@@ -62,7 +62,7 @@ impl Account {
     }
 
     /// `email` must already be normalised.
-    pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<Account> {
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Account> {
         accounts::table
             .filter(accounts::email.eq(email))
             .select(Account::as_select())
@@ -72,7 +72,7 @@ impl Account {
     /// Every account, newest first, optionally only those whose email or name
     /// contains `search`.
     pub fn list(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         search: Option<&str>,
         limit: i64,
         offset: i64,
@@ -102,24 +102,24 @@ impl Account {
     }
 
     pub fn update_profile(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         display_name: &str,
         organisation: &str,
         now: DateTime<Utc>,
     ) -> QueryResult<Account> {
-        diesel::update(accounts::table.find(id))
+        crate::on_backend!(conn, c => diesel::update(accounts::table.find(id))
             .set((
                 accounts::display_name.eq(display_name),
                 accounts::organisation.eq(organisation),
                 accounts::updated_at.eq(now.naive_utc()),
             ))
             .returning(Account::as_returning())
-            .get_result(conn)
+            .get_result(c))
     }
 
     pub fn update_password(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         password_hash: &str,
         now: DateTime<Utc>,
@@ -132,19 +132,19 @@ impl Account {
             .execute(conn)
     }
 
-    pub fn set_trusted(conn: &mut SqliteConnection, id: i32, trusted: bool) -> QueryResult<usize> {
+    pub fn set_trusted(conn: &mut DbConnection, id: i32, trusted: bool) -> QueryResult<usize> {
         diesel::update(accounts::table.find(id))
             .set(accounts::is_trusted.eq(trusted))
             .execute(conn)
     }
 
-    pub fn set_admin(conn: &mut SqliteConnection, id: i32, admin: bool) -> QueryResult<usize> {
+    pub fn set_admin(conn: &mut DbConnection, id: i32, admin: bool) -> QueryResult<usize> {
         diesel::update(accounts::table.find(id))
             .set(accounts::is_admin.eq(admin))
             .execute(conn)
     }
 
-    pub fn count_admins(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    pub fn count_admins(conn: &mut DbConnection) -> QueryResult<i64> {
         accounts::table
             .filter(accounts::is_admin.eq(true))
             .count()
@@ -179,7 +179,7 @@ pub struct Roles {
 }
 
 impl Roles {
-    pub fn load(conn: &mut SqliteConnection, account: &Account) -> QueryResult<Roles> {
+    pub fn load(conn: &mut DbConnection, account: &Account) -> QueryResult<Roles> {
         Ok(Roles {
             admin: account.is_admin,
             trusted: account.is_trusted,
@@ -212,7 +212,7 @@ impl Roles {
 }
 
 impl ModeratorRole {
-    pub fn for_account(conn: &mut SqliteConnection, account_id: i32) -> QueryResult<Vec<Self>> {
+    pub fn for_account(conn: &mut DbConnection, account_id: i32) -> QueryResult<Vec<Self>> {
         let rows: Vec<(i32, i32, Option<i32>, Option<String>)> = moderator_roles::table
             .left_join(cities::table)
             .filter(moderator_roles::account_id.eq(account_id))
@@ -237,25 +237,25 @@ impl ModeratorRole {
 
     /// Grants a role; granting one the account already has changes nothing and says so.
     pub fn grant(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         city_id: Option<i32>,
         now: DateTime<Utc>,
     ) -> QueryResult<bool> {
-        let inserted = diesel::insert_into(moderator_roles::table)
+        let inserted = crate::on_backend!(conn, c => diesel::insert_into(moderator_roles::table)
             .values((
                 moderator_roles::account_id.eq(account_id),
                 moderator_roles::city_id.eq(city_id),
                 moderator_roles::created_at.eq(now.naive_utc()),
             ))
             .on_conflict_do_nothing()
-            .execute(conn)?;
+            .execute(c))?;
         Ok(inserted > 0)
     }
 
     /// Removes role `id` of `account_id`; the role as it was, if there was one.
     pub fn revoke(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         id: i32,
     ) -> QueryResult<Option<ModeratorRole>> {
@@ -276,7 +276,7 @@ impl ModeratorRole {
 
 /// A signed-in browser.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = sessions, check_for_backend(Sqlite))]
+#[diesel(table_name = sessions, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Session {
     pub id: i32,
     pub token_hash: String,
@@ -288,13 +288,13 @@ pub struct Session {
 
 impl Session {
     pub fn create(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         token_hash: &str,
         csrf_token: &str,
         now: DateTime<Utc>,
     ) -> QueryResult<Session> {
-        diesel::insert_into(sessions::table)
+        crate::on_backend!(conn, c => diesel::insert_into(sessions::table)
             .values((
                 sessions::token_hash.eq(token_hash),
                 sessions::account_id.eq(account_id),
@@ -303,11 +303,11 @@ impl Session {
                 sessions::last_seen_at.eq(now.naive_utc()),
             ))
             .returning(Session::as_returning())
-            .get_result(conn)
+            .get_result(c))
     }
 
     pub fn find_by_token_hash(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         token_hash: &str,
     ) -> QueryResult<(Session, Account)> {
         sessions::table
@@ -317,19 +317,19 @@ impl Session {
             .first(conn)
     }
 
-    pub fn touch(conn: &mut SqliteConnection, id: i32, now: DateTime<Utc>) -> QueryResult<usize> {
+    pub fn touch(conn: &mut DbConnection, id: i32, now: DateTime<Utc>) -> QueryResult<usize> {
         diesel::update(sessions::table.find(id))
             .set(sessions::last_seen_at.eq(now.naive_utc()))
             .execute(conn)
     }
 
-    pub fn delete(conn: &mut SqliteConnection, id: i32) -> QueryResult<usize> {
+    pub fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<usize> {
         diesel::delete(sessions::table.find(id)).execute(conn)
     }
 
     /// Signs the account out everywhere but in session `keep`.
     pub fn delete_others(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         keep: Option<i32>,
     ) -> QueryResult<usize> {
@@ -344,7 +344,7 @@ impl Session {
     /// Removes sessions idle since before `idle_before` or started before
     /// `started_before`.
     pub fn purge(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         idle_before: DateTime<Utc>,
         started_before: DateTime<Utc>,
     ) -> QueryResult<usize> {
@@ -364,7 +364,7 @@ pub struct LoginFailure;
 
 impl LoginFailure {
     pub fn record(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         email: &str,
         client: &str,
         now: DateTime<Utc>,
@@ -380,7 +380,7 @@ impl LoginFailure {
 
     /// Failures for `email` and from `client` since `since`.
     pub fn count_since(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         email: &str,
         client: &str,
         since: DateTime<Utc>,
@@ -400,12 +400,12 @@ impl LoginFailure {
     }
 
     /// A successful sign-in forgives the account's failures (not the address's).
-    pub fn clear_for_email(conn: &mut SqliteConnection, email: &str) -> QueryResult<usize> {
+    pub fn clear_for_email(conn: &mut DbConnection, email: &str) -> QueryResult<usize> {
         diesel::delete(login_failures::table.filter(login_failures::email.eq(email))).execute(conn)
     }
 
     /// Forgets failures, and checks that were never settled, from before `before`.
-    pub fn purge(conn: &mut SqliteConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> QueryResult<usize> {
         let before = before.naive_utc();
         let checks =
             diesel::delete(login_checks::table.filter(login_checks::started_at.lt(before)))
@@ -461,7 +461,7 @@ impl LoginCheck {
     /// the last place. A right password gives its place back, so it never counts as a
     /// failure: concurrent right sign-ins are told to wait, not refused.
     pub fn admit(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         email: &str,
         client: &str,
         limits: &ThrottleLimits,
@@ -524,7 +524,7 @@ impl LoginCheck {
 
     /// The password was right: the place is given back, and the account's failures are
     /// forgiven (not the address's).
-    pub fn passed(self, conn: &mut SqliteConnection, email: &str) -> QueryResult<()> {
+    pub fn passed(self, conn: &mut DbConnection, email: &str) -> QueryResult<()> {
         conn.immediate_transaction(|conn| {
             diesel::delete(login_checks::table.find(self.id)).execute(conn)?;
             LoginFailure::clear_for_email(conn, email)?;
@@ -535,7 +535,7 @@ impl LoginCheck {
     /// The password was wrong: the place becomes a failure.
     pub fn failed(
         self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         email: &str,
         client: &str,
         now: DateTime<Utc>,
@@ -554,7 +554,7 @@ pub struct SignUp;
 impl SignUp {
     /// How many accounts `client` made since `since`.
     pub fn count_since(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         client: &str,
         since: DateTime<Utc>,
     ) -> QueryResult<i64> {
@@ -567,7 +567,7 @@ impl SignUp {
 
     /// Records a sign-up from `client`, and forgets those older than `forget_before`.
     pub fn record(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         client: &str,
         now: DateTime<Utc>,
         forget_before: DateTime<Utc>,

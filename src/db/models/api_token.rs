@@ -1,9 +1,9 @@
 //! Personal API tokens: made, listed and revoked by their organiser, looked up by hash
 //! when a request brings one.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use super::Account;
 use crate::db::schema::{accounts, api_tokens};
@@ -19,7 +19,7 @@ const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(1);
 /// A token as stored: never the token itself.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = api_tokens)]
-#[diesel(check_for_backend(Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ApiToken {
     pub id: i32,
     pub account_id: i32,
@@ -46,7 +46,7 @@ impl ApiToken {
     /// [`MAX_TOKENS_PER_ACCOUNT`] live ones, counted in the same write transaction so
     /// that two requests at once cannot both take the last place.
     pub fn create(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         name: &str,
         token_hash: &str,
@@ -62,7 +62,8 @@ impl ApiToken {
             if live >= MAX_TOKENS_PER_ACCOUNT {
                 return Err(NewTokenError::TooMany);
             }
-            Ok(diesel::insert_into(api_tokens::table)
+            Ok(
+                crate::on_backend!(conn, c => diesel::insert_into(api_tokens::table)
                 .values((
                     api_tokens::account_id.eq(account_id),
                     api_tokens::name.eq(name),
@@ -71,12 +72,13 @@ impl ApiToken {
                     api_tokens::created_at.eq(now.naive_utc()),
                 ))
                 .returning(ApiToken::as_returning())
-                .get_result(conn)?)
+                .get_result(c))?,
+            )
         })
     }
 
     /// An account's tokens, live ones first, newest first.
-    pub fn for_account(conn: &mut SqliteConnection, account_id: i32) -> QueryResult<Vec<ApiToken>> {
+    pub fn for_account(conn: &mut DbConnection, account_id: i32) -> QueryResult<Vec<ApiToken>> {
         api_tokens::table
             .filter(api_tokens::account_id.eq(account_id))
             .order((
@@ -90,7 +92,7 @@ impl ApiToken {
 
     /// Revokes token `id` if it is `account_id`'s and still live; whether it was.
     pub fn revoke(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         id: i32,
         now: DateTime<Utc>,
@@ -105,7 +107,7 @@ impl ApiToken {
 
     /// The live token whose hash is `token_hash`, with its account, marked as used.
     pub fn authenticate(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> QueryResult<(ApiToken, Account)> {
@@ -143,7 +145,7 @@ impl ApiToken {
     /// immediate transaction, so that two servers counting at once cannot both take
     /// the last write.
     pub fn spend_write(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         token_id: i32,
         limit: u32,
         now: DateTime<Utc>,

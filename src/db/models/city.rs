@@ -1,13 +1,13 @@
+use crate::db::DbConnection;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use crate::db::schema::cities;
 use crate::domain::{CountryCode, CreativeField, Slug, TimeZoneName};
 
 /// A member city of the network.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = cities, check_for_backend(Sqlite))]
+#[diesel(table_name = cities, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct City {
     pub id: i32,
     #[diesel(deserialize_as = String)]
@@ -56,26 +56,26 @@ pub struct CityFilter {
 
 impl City {
     /// Every city's slug, in order.
-    pub fn slugs(conn: &mut SqliteConnection) -> QueryResult<Vec<String>> {
+    pub fn slugs(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
         cities::table
             .select(cities::slug)
             .order(cities::slug)
             .load(conn)
     }
 
-    pub fn find_by_slug(conn: &mut SqliteConnection, slug: &str) -> QueryResult<City> {
+    pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<City> {
         cities::table
             .filter(cities::slug.eq(slug))
             .select(City::as_select())
             .first(conn)
     }
 
-    pub fn find(conn: &mut SqliteConnection, id: i32) -> QueryResult<City> {
+    pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<City> {
         cities::table.find(id).select(City::as_select()).first(conn)
     }
 
     /// All cities matching the filter, by name.
-    pub fn list(conn: &mut SqliteConnection, filter: &CityFilter) -> QueryResult<Vec<City>> {
+    pub fn list(conn: &mut DbConnection, filter: &CityFilter) -> QueryResult<Vec<City>> {
         let mut query = cities::table.select(City::as_select()).into_boxed();
         if let Some(field) = filter.field {
             query = query.filter(cities::field.eq(field.slug()));
@@ -88,12 +88,12 @@ impl City {
             .load(conn)
     }
 
-    pub fn count(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         cities::table.count().get_result(conn)
     }
 
     /// Every country that has a member city, as (code, name), by name.
-    pub fn countries(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, String)>> {
+    pub fn countries(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
         cities::table
             .select((cities::country_code, cities::country))
             .distinct()
@@ -119,9 +119,7 @@ impl City {
     }
 
     /// All (slug, name, country code) triples, for the import to choose new slugs.
-    pub fn identities(
-        conn: &mut SqliteConnection,
-    ) -> QueryResult<Vec<(i32, String, String, String)>> {
+    pub fn identities(conn: &mut DbConnection) -> QueryResult<Vec<(i32, String, String, String)>> {
         cities::table
             .select((cities::id, cities::slug, cities::name, cities::country_code))
             .load(conn)

@@ -1,12 +1,12 @@
 use std::collections::HashMap;
 
+use crate::db::{DbBackend, DbConnection, Dialect};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use diesel::dsl::{count_star, max, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
-use diesel::sqlite::Sqlite;
 
-use super::{City, fts_query, like_pattern};
+use super::{City, fts_query, like_pattern, lower};
 use crate::db::schema::{cities, data_revision, events};
 use crate::domain::{
     CountryCode, CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, ModerationState,
@@ -15,7 +15,7 @@ use crate::domain::{
 
 /// An event as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = events, check_for_backend(Sqlite))]
+#[diesel(table_name = events, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Event {
     pub id: i32,
     pub uid: String,
@@ -163,22 +163,22 @@ impl NewEvent {
         })
     }
 
-    pub fn insert(&self, conn: &mut SqliteConnection) -> QueryResult<Event> {
-        diesel::insert_into(events::table)
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Event> {
+        crate::on_backend!(conn, c => diesel::insert_into(events::table)
             .values(self)
             .returning(Event::as_returning())
-            .get_result(conn)
+            .get_result(c))
     }
 
     /// Inserts many rows in statements of `chunk` rows; the caller owns the transaction.
-    pub fn insert_all(conn: &mut SqliteConnection, rows: &[NewEvent]) -> QueryResult<usize> {
+    pub fn insert_all(conn: &mut DbConnection, rows: &[NewEvent]) -> QueryResult<usize> {
         // 29 bound values a row; SQLite allows 32,766 per statement.
         const ROWS_PER_STATEMENT: usize = 1_000;
         let mut inserted = 0;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            inserted += diesel::insert_into(events::table)
+            inserted += crate::on_backend!(conn, c => diesel::insert_into(events::table)
                 .values(chunk)
-                .execute(conn)?;
+                .execute(c))?;
         }
         Ok(inserted)
     }
@@ -193,7 +193,7 @@ pub struct UpcomingCounts {
 
 impl UpcomingCounts {
     /// One pass over the covering index `events_upcoming`; no event row is read.
-    pub fn load(conn: &mut SqliteConnection, now: DateTime<Utc>) -> QueryResult<UpcomingCounts> {
+    pub fn load(conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<UpcomingCounts> {
         let rows: Vec<(i32, String, i64)> = events::table
             .filter(events::moderation.eq(ModerationState::Published.slug()))
             .filter(events::ends_at.gt(now.naive_utc()))
@@ -213,7 +213,7 @@ impl UpcomingCounts {
 
 /// An event with its city, as every page shows them together.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(check_for_backend(Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct EventWithCity {
     #[diesel(embed)]
     pub event: Event,
@@ -275,7 +275,7 @@ impl EventPage {
     }
 }
 
-type EventsBoxed<'a> = events::BoxedQuery<'a, Sqlite>;
+type EventsBoxed<'a> = events::BoxedQuery<'a, DbBackend>;
 
 /// Which slice of the filtered events a query reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,13 +296,14 @@ impl EventQuery {
     /// The filtered, unordered query over `events` alone. Cities are not joined here (the
     /// country filter is a sub-select), so that counts can be answered from an index
     /// without reading event rows. Built fresh each time: boxed queries cannot be cloned.
-    fn filtered(&self, now: NaiveDateTime, slice: Slice) -> EventsBoxed<'static> {
-        self.filtered_in(ModerationState::Published, now, slice)
+    fn filtered(&self, dialect: Dialect, now: NaiveDateTime, slice: Slice) -> EventsBoxed<'static> {
+        self.filtered_in(dialect, ModerationState::Published, now, slice)
     }
 
     /// [`EventQuery::filtered`] over events in another moderation state.
     fn filtered_in(
         &self,
+        dialect: Dialect,
         moderation: ModerationState,
         now: NaiveDateTime,
         slice: Slice,
@@ -329,17 +330,37 @@ impl EventQuery {
             query = query.filter(events::kind.eq(kind.slug()));
         }
         if let Some(text) = &self.text {
-            query = match fts_query(text) {
+            query = match (fts_query(text, dialect), dialect) {
                 // The full-text index answers word searches without reading event rows.
-                Some(words) => query.filter(
+                (Some(words), Dialect::Sqlite) => query.filter(
                     sql::<Bool>(
                         "events.id IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
                     )
                     .bind::<Text, _>(words)
                     .sql(")"),
                 ),
-                // Text with no word in it ("%", "&") can only be matched literally.
-                None => {
+                (Some(words), Dialect::Postgres) => query.filter(
+                    sql::<Bool>(
+                        "events.id IN (SELECT event_id FROM events_search \
+                         WHERE document @@ to_tsquery('cc_search', ",
+                    )
+                    .bind::<Text, _>(words)
+                    .sql("))"),
+                ),
+                // Text with no word in it ("%", "&") can only be matched literally. SQLite's
+                // LIKE ignores the case of ASCII letters; PostgreSQL's ignores none, so
+                // both sides are lowered there.
+                (None, Dialect::Postgres) => {
+                    let pattern = like_pattern(text);
+                    query.filter(
+                        lower(events::title)
+                            .like(lower(pattern.clone()))
+                            .escape('\\')
+                            .or(lower(events::venue_name).like(lower(pattern.clone())).escape('\\'))
+                            .or(lower(events::description).like(lower(pattern)).escape('\\')),
+                    )
+                }
+                (None, Dialect::Sqlite) => {
                     let pattern = like_pattern(text);
                     query.filter(
                         events::title
@@ -373,13 +394,13 @@ impl EventQuery {
     /// How many events a slice holds, counting no further than `cap`.
     fn count(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         now: NaiveDateTime,
         slice: Slice,
         cap: i64,
     ) -> QueryResult<i64> {
         let ids = self
-            .filtered(now, slice)
+            .filtered(conn.dialect(), now, slice)
             .select(events::id)
             .limit(cap)
             .load::<i32>(conn)?;
@@ -388,13 +409,13 @@ impl EventQuery {
 
     fn load(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         now: NaiveDateTime,
         slice: Slice,
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
-        self.in_order(self.filtered(now, slice))
+        self.in_order(self.filtered(conn.dialect(), now, slice))
             .select(Event::as_select())
             .limit(limit)
             .offset(offset)
@@ -417,7 +438,7 @@ impl EventQuery {
     /// Upcoming listings put events running now first, then the rest by start. That is
     /// read as two index-ordered slices rather than one sort over every upcoming event,
     /// which would cost seconds at a million rows.
-    pub fn run(&self, conn: &mut SqliteConnection, now: DateTime<Utc>) -> QueryResult<EventPage> {
+    pub fn run(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<EventPage> {
         let now = now.naive_utc();
         let per_page = self.per_page.max(1);
         let page = self.page.max(1);
@@ -487,13 +508,13 @@ impl EventQuery {
     /// `page` and `per_page` are not used.
     pub fn seek(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         now: DateTime<Utc>,
         seek: &Seek,
     ) -> QueryResult<SeekPage> {
         let now = now.naive_utc();
         let total = self
-            .since(self.filtered(now, Slice::All), seek)
+            .since(self.filtered(conn.dialect(), now, Slice::All), seek)
             .select(events::id)
             .limit(COUNT_CAP)
             .load::<i32>(conn)?
@@ -517,7 +538,7 @@ impl EventQuery {
             if missing == 0 || passed {
                 continue;
             }
-            let query = self.since(self.filtered(now, slice), seek);
+            let query = self.since(self.filtered(conn.dialect(), now, slice), seek);
             events.extend(
                 self.in_order(self.after(query, seek))
                     .select(Event::as_select())
@@ -579,12 +600,12 @@ impl EventQuery {
     /// at most `limit`.
     pub fn feed(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         window_start: DateTime<Utc>,
         limit: usize,
     ) -> QueryResult<FeedEvents> {
         let mut events = self
-            .filtered(window_start.naive_utc(), Slice::All)
+            .filtered(conn.dialect(), window_start.naive_utc(), Slice::All)
             .select(Event::as_select())
             .order((events::starts_at.asc(), events::id.asc()))
             .limit(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
@@ -602,7 +623,7 @@ impl EventQuery {
     /// the feed's Last-Modified must not predate.
     pub fn last_left_window(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         window_start: DateTime<Utc>,
     ) -> QueryResult<Option<DateTime<Utc>>> {
         if self.window.past || self.window.has_dates() {
@@ -611,7 +632,7 @@ impl EventQuery {
         let mut before = self.clone();
         before.window.past = true;
         let latest: Option<NaiveDateTime> = before
-            .filtered(window_start.naive_utc(), Slice::All)
+            .filtered(conn.dialect(), window_start.naive_utc(), Slice::All)
             .select(max(events::ends_at))
             .first(conn)?;
         Ok(latest.map(|t| t.and_utc()))
@@ -624,11 +645,12 @@ impl EventQuery {
     /// asking "modified since?" would keep the withdrawn event.
     pub fn last_withdrawn(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         window_start: DateTime<Utc>,
     ) -> QueryResult<Option<DateTime<Utc>>> {
         let latest: Option<NaiveDateTime> = self
             .filtered_in(
+                conn.dialect(),
                 ModerationState::Rejected,
                 window_start.naive_utc(),
                 Slice::All,
@@ -642,7 +664,7 @@ impl EventQuery {
 
 /// A number that changes whenever any event or city changes (kept by triggers; see
 /// the `data_revision` migration). Feeds are cached against it.
-pub fn data_revision(conn: &mut SqliteConnection) -> QueryResult<i64> {
+pub fn data_revision(conn: &mut DbConnection) -> QueryResult<i64> {
     data_revision::table
         .select(data_revision::revision)
         .first(conn)
@@ -658,7 +680,7 @@ pub enum EventChangeError {
 }
 
 /// Pairs events with their cities in one query for the whole page.
-fn with_cities(conn: &mut SqliteConnection, events: Vec<Event>) -> QueryResult<Vec<EventWithCity>> {
+fn with_cities(conn: &mut DbConnection, events: Vec<Event>) -> QueryResult<Vec<EventWithCity>> {
     // Each city once: a feed of 100,000 events names only a few hundred cities, and
     // SQLite refuses more than 32,766 bound values in one statement.
     let mut ids: Vec<i32> = events.iter().map(|e| e.city_id).collect();
@@ -725,7 +747,7 @@ impl Event {
     }
 
     /// A published event with its city; pending and rejected events are not public.
-    pub fn find_published(conn: &mut SqliteConnection, id: i32) -> QueryResult<EventWithCity> {
+    pub fn find_published(conn: &mut DbConnection, id: i32) -> QueryResult<EventWithCity> {
         events::table
             .inner_join(cities::table)
             .filter(events::id.eq(id))
@@ -738,7 +760,7 @@ impl Event {
     /// moderation state stay. When anything shown changes, `updated_at` becomes `now`
     /// and `SEQUENCE` goes up; otherwise the row is left alone.
     pub fn update_from_draft(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         draft: &EventDraft,
         city: &City,
@@ -758,14 +780,16 @@ impl Event {
             if old.details() == new {
                 return Ok(old);
             }
-            Ok(diesel::update(events::table.find(id))
+            Ok(
+                crate::on_backend!(conn, c => diesel::update(events::table.find(id))
                 .set((
                     &new,
                     events::sequence.eq(old.sequence.saturating_add(1)),
                     events::updated_at.eq(now.naive_utc()),
                 ))
                 .returning(Event::as_returning())
-                .get_result(conn)?)
+                .get_result(c))?,
+            )
         })
     }
 
@@ -773,7 +797,7 @@ impl Event {
     /// (none when scheduled). A new status or note raises `SEQUENCE` and moves the
     /// last-modified time; the same status and note change nothing.
     pub fn set_status(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         status: EventStatus,
         note: Option<&str>,
@@ -812,20 +836,20 @@ impl Event {
 
     /// Drops the note of a postponement once the event has new dates; part of the
     /// change that rescheduled it, so neither `SEQUENCE` nor the time moves again.
-    pub fn clear_status_note(conn: &mut SqliteConnection, id: i32) -> QueryResult<Event> {
-        diesel::update(events::table.find(id))
+    pub fn clear_status_note(conn: &mut DbConnection, id: i32) -> QueryResult<Event> {
+        crate::on_backend!(conn, c => diesel::update(events::table.find(id))
             .set(events::status_note.eq(None::<String>))
             .returning(Event::as_returning())
-            .get_result(conn)
+            .get_result(c))
     }
 
-    pub fn count(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         events::table.count().get_result(conn)
     }
 
     /// Published events running at `now`, those closing soonest first.
     pub fn on_now(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         now: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<EventWithCity>> {
@@ -837,7 +861,14 @@ impl Event {
             // (every event that ever started) instead of walking `events_upcoming` in
             // end order and stopping after `limit` rows: 50 ms against 0.1 ms at a
             // million events.
-            .filter(sql::<Bool>("+events.starts_at <= ").bind::<Timestamp, _>(now))
+            .filter(
+                sql::<Bool>(match conn.dialect() {
+                    Dialect::Sqlite => "+events.starts_at <= ",
+                    // PostgreSQL has no such hint (nor needs it: it keeps statistics).
+                    Dialect::Postgres => "events.starts_at <= ",
+                })
+                .bind::<Timestamp, _>(now),
+            )
             .order((events::ends_at.asc(), events::id.asc()))
             .limit(limit)
             .select(Event::as_select())
@@ -847,7 +878,7 @@ impl Event {
 
     /// Published events that start after `now`, soonest first.
     pub fn starting_next(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         now: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<Vec<EventWithCity>> {

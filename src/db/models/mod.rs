@@ -39,20 +39,34 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// Turns a visitor's search text into an FTS5 query that is only ever a list of words:
-/// every word must appear, as a word or the start of one ("lumi" finds "Lumières").
-/// Each word is quoted, so `OR`, `NEAR`, `-` or `"` typed by a visitor are text, not
-/// syntax. `None` when the text has no letters or digits at all (such as "%").
-pub(crate) fn fts_query(text: &str) -> Option<String> {
+diesel::define_sql_function! {
+    /// SQL's `lower()`.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Turns a visitor's search text into a full-text query that is only ever a list of
+/// words: every word must appear, as a word or the start of one ("lumi" finds
+/// "Lumières"). On SQLite an FTS5 query, each word quoted (`"lumi"*`); on PostgreSQL a
+/// `tsquery` (`'lumi':* & 'krakow':*`). Words are letters and digits only, so `OR`,
+/// `NEAR`, `-`, `!`, `&`, `:` or quotes typed by a visitor are never syntax. `None` when
+/// the text has no letters or digits at all (such as "%").
+pub(crate) fn fts_query(text: &str, dialect: crate::db::Dialect) -> Option<String> {
     // A bound on the work one query can ask of the index.
     const MAX_WORDS: usize = 16;
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(MAX_WORDS)
-        .map(|w| format!("\"{w}\"*"))
+        .map(|w| match dialect {
+            crate::db::Dialect::Sqlite => format!("\"{w}\"*"),
+            crate::db::Dialect::Postgres => format!("'{w}':*"),
+        })
         .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+    let joiner = match dialect {
+        crate::db::Dialect::Sqlite => " ",
+        crate::db::Dialect::Postgres => " & ",
+    };
+    (!words.is_empty()).then(|| words.join(joiner))
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::db::DbBackend;
+use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use super::{Account, City, Event, EventWithCity};
 use crate::db::schema::{accounts, cities, event_reviews, events, moderation_log};
@@ -44,7 +45,7 @@ pub enum Queue {
 impl Event {
     /// An event in any moderation state, with its city. Who may see it is the caller's
     /// question.
-    pub fn find_with_city(conn: &mut SqliteConnection, id: i32) -> QueryResult<EventWithCity> {
+    pub fn find_with_city(conn: &mut DbConnection, id: i32) -> QueryResult<EventWithCity> {
         events::table
             .inner_join(cities::table)
             .filter(events::id.eq(id))
@@ -54,7 +55,7 @@ impl Event {
 
     /// The events `account_id` submitted, the most recently created first.
     pub fn for_organiser(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         limit: i64,
         offset: i64,
@@ -82,7 +83,7 @@ impl Event {
     /// whether more follow. Keyset, so that events added while a client pages neither
     /// repeat nor hide others.
     pub fn for_organiser_after(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         account_id: i32,
         after: Option<(NaiveDateTime, i32)>,
         limit: i64,
@@ -94,7 +95,7 @@ impl Event {
         let mut query = events::table
             .inner_join(cities::table)
             .filter(events::organiser_id.eq(account_id))
-            .into_boxed::<Sqlite>();
+            .into_boxed::<DbBackend>();
         if let Some((created, id)) = after {
             query = query.filter(
                 events::created_at
@@ -121,7 +122,7 @@ impl Event {
     /// A moderation list, oldest first (first come, first served), limited to `cities`
     /// (`None`: all) and to `city` when a moderator filters.
     pub fn queue(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         queue: Queue,
         cities: Option<&[i32]>,
         city: Option<i32>,
@@ -131,7 +132,7 @@ impl Event {
         let filtered = || {
             let mut query = events::table
                 .left_join(event_reviews::table)
-                .into_boxed::<Sqlite>();
+                .into_boxed::<DbBackend>();
             query = match queue {
                 Queue::Pending => {
                     query.filter(events::moderation.eq(ModerationState::Pending.slug()))
@@ -173,7 +174,7 @@ impl Event {
     }
 
     /// The event's form as last approved, if it was approved and changed since.
-    pub fn review(conn: &mut SqliteConnection, id: i32) -> QueryResult<Option<EventReview>> {
+    pub fn review(conn: &mut DbConnection, id: i32) -> QueryResult<Option<EventReview>> {
         event_reviews::table
             .find(id)
             .select(EventReview::as_select())
@@ -185,7 +186,7 @@ impl Event {
     /// `updated_at` moves, because the event now enters feeds, whose Last-Modified must
     /// say so; `SEQUENCE` does not: no calendar has seen an earlier version.
     pub fn approve(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         actor: &Account,
         now: DateTime<Utc>,
@@ -193,7 +194,7 @@ impl Event {
         conn.transaction(|conn| {
             let row = Event::find_with_city(conn, id)?;
             let now_naive = now.naive_utc();
-            let event = diesel::update(events::table.find(id))
+            let event = crate::on_backend!(conn, c => diesel::update(events::table.find(id))
                 .set((
                     events::moderation.eq(ModerationState::Published.slug()),
                     events::moderation_note.eq(None::<String>),
@@ -202,7 +203,7 @@ impl Event {
                     events::updated_at.eq(now_naive),
                 ))
                 .returning(Event::as_returning())
-                .get_result(conn)?;
+                .get_result(c))?;
             EventReview::approved(conn, &event, &row.city, now)?;
             LogEntry::event(actor, ModerationAction::Approve, &event, "").insert(conn, now)?;
             Ok(event)
@@ -212,7 +213,7 @@ impl Event {
     /// Rejects a pending event, or unpublishes a published one, with a reason its
     /// organiser sees.
     pub fn reject(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         actor: &Account,
         reason: &str,
@@ -225,14 +226,14 @@ impl Event {
             } else {
                 ModerationAction::Reject
             };
-            let event = diesel::update(events::table.find(id))
+            let event = crate::on_backend!(conn, c => diesel::update(events::table.find(id))
                 .set((
                     events::moderation.eq(ModerationState::Rejected.slug()),
                     events::moderation_note.eq(reason),
                     events::updated_at.eq(now.naive_utc()),
                 ))
                 .returning(Event::as_returning())
-                .get_result(conn)?;
+                .get_result(c))?;
             EventReview::settle(conn, id)?;
             LogEntry::event(actor, action, &event, reason).insert(conn, now)?;
             Ok(event)
@@ -241,7 +242,7 @@ impl Event {
 
     /// A moderator has looked at a change and keeps it: it becomes the approved version.
     pub fn accept_change(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         actor: &Account,
         now: DateTime<Utc>,
@@ -259,12 +260,12 @@ impl Event {
     /// stays public and joins the moderators' "recently changed" list. `before` is the
     /// event as it was, in case no version was ever recorded as approved.
     pub fn mark_changed(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         before: &EventWithCity,
         now: DateTime<Utc>,
     ) -> QueryResult<()> {
         let form = form_json(&before.event, &before.city)?;
-        diesel::insert_into(event_reviews::table)
+        crate::on_backend!(conn, c => diesel::insert_into(event_reviews::table)
             .values((
                 event_reviews::event_id.eq(before.event.id),
                 event_reviews::approved_form.eq(form),
@@ -274,14 +275,14 @@ impl Event {
             .on_conflict(event_reviews::event_id)
             .do_update()
             .set(event_reviews::changed_at.eq(now.naive_utc()))
-            .execute(conn)?;
+            .execute(c))?;
         Ok(())
     }
 
     /// A rejected event edited by its organiser goes back to the queue (`Pending`), or
     /// straight out (`Published`) when the organiser is trusted.
     pub fn resubmit(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i32,
         to: ModerationState,
         now: DateTime<Utc>,
@@ -306,7 +307,7 @@ impl Event {
 
     /// Deletes an event that was never published: nothing outside the site has seen it.
     /// Returns false (and deletes nothing) for one that was.
-    pub fn delete_unpublished(conn: &mut SqliteConnection, id: i32) -> QueryResult<bool> {
+    pub fn delete_unpublished(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {
         let deleted = diesel::delete(
             events::table
                 .filter(events::id.eq(id))
@@ -354,10 +355,7 @@ impl Event {
 }
 
 /// Pairs events with the accounts that submitted them and their review state.
-fn managed(
-    conn: &mut SqliteConnection,
-    rows: Vec<EventWithCity>,
-) -> QueryResult<Vec<ManagedEvent>> {
+fn managed(conn: &mut DbConnection, rows: Vec<EventWithCity>) -> QueryResult<Vec<ManagedEvent>> {
     let mut account_ids: Vec<i32> = rows.iter().filter_map(|r| r.event.organiser_id).collect();
     account_ids.sort_unstable();
     account_ids.dedup();
@@ -396,7 +394,7 @@ fn form_json(event: &Event, city: &City) -> QueryResult<String> {
 
 /// The version of an event a moderator last approved.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = event_reviews, check_for_backend(Sqlite))]
+#[diesel(table_name = event_reviews, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct EventReview {
     pub event_id: i32,
     /// [`EventForm`] as JSON.
@@ -413,13 +411,13 @@ impl EventReview {
 
     /// Records `event` as the approved version, with nothing waiting for review.
     fn approved(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         event: &Event,
         city: &City,
         now: DateTime<Utc>,
     ) -> QueryResult<()> {
         let form = form_json(event, city)?;
-        diesel::insert_into(event_reviews::table)
+        crate::on_backend!(conn, c => diesel::insert_into(event_reviews::table)
             .values((
                 event_reviews::event_id.eq(event.id),
                 event_reviews::approved_form.eq(&form),
@@ -433,13 +431,13 @@ impl EventReview {
                 event_reviews::approved_at.eq(now.naive_utc()),
                 event_reviews::changed_at.eq(None::<NaiveDateTime>),
             ))
-            .execute(conn)?;
+            .execute(c))?;
         Ok(())
     }
 
     /// Nothing waits for review any more (a change was put back, or the event
     /// unpublished).
-    pub fn settle(conn: &mut SqliteConnection, event_id: i32) -> QueryResult<usize> {
+    pub fn settle(conn: &mut DbConnection, event_id: i32) -> QueryResult<usize> {
         diesel::update(event_reviews::table.find(event_id))
             .set(event_reviews::changed_at.eq(None::<NaiveDateTime>))
             .execute(conn)
@@ -448,7 +446,7 @@ impl EventReview {
 
 /// One line of the moderation log.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = moderation_log, check_for_backend(Sqlite))]
+#[diesel(table_name = moderation_log, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct LogEntry {
     pub id: i32,
     pub actor_id: Option<i32>,
@@ -544,13 +542,13 @@ impl LogEntry {
     /// The newest first, limited to events of `cities` (`None`: everything, role
     /// changes included).
     pub fn list(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         cities: Option<&[i32]>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<LogEntry>, i64)> {
         let filtered = || {
-            let mut query = moderation_log::table.into_boxed::<Sqlite>();
+            let mut query = moderation_log::table.into_boxed::<DbBackend>();
             if let Some(ids) = cities {
                 query = query
                     .filter(moderation_log::city_id.eq_any(ids.to_vec()))
@@ -570,7 +568,7 @@ impl LogEntry {
 }
 
 impl NewLogEntry {
-    pub fn insert(&self, conn: &mut SqliteConnection, now: DateTime<Utc>) -> QueryResult<usize> {
+    pub fn insert(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<usize> {
         diesel::insert_into(moderation_log::table)
             .values((self, moderation_log::created_at.eq(now.naive_utc())))
             .execute(conn)

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::db::DbConnection;
 use crate::db::schema::shipped_cities;
 
 /// The rows of the shipped city list that a database has had (`shipped_cities`), by
@@ -11,7 +12,7 @@ pub struct ShippedCity;
 
 impl ShippedCity {
     /// Every recorded (name, country code), spelled as the shipped list spelled them.
-    pub fn all(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, String)>> {
+    pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
         shipped_cities::table
             .select((shipped_cities::name, shipped_cities::country_code))
             .load(conn)
@@ -20,17 +21,18 @@ impl ShippedCity {
     /// Records that the shipped row (`name`, `country_code`) has been applied. INSERT OR
     /// IGNORE, so that recording a row twice is no error and keeps the first date.
     pub fn record(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         name: &str,
         country_code: &str,
         now: DateTime<Utc>,
     ) -> QueryResult<usize> {
-        diesel::insert_or_ignore_into(shipped_cities::table)
+        crate::on_backend!(conn, c => diesel::insert_into(shipped_cities::table)
             .values((
                 shipped_cities::name.eq(name),
                 shipped_cities::country_code.eq(country_code),
                 shipped_cities::applied_at.eq(now.naive_utc()),
             ))
-            .execute(conn)
+            .on_conflict_do_nothing()
+            .execute(c))
     }
 }

@@ -206,7 +206,7 @@ async fn writer(state: &AppState, bearer: &TokenBearer) -> Result<Actor, ApiErro
 /// Runs `work` (a workflow) on the pool, mapping its refusal.
 async fn run<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut diesel::SqliteConnection) -> Result<T, WorkflowError> + Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, WorkflowError> + Send + 'static,
     T: Send + 'static,
 {
     state.db(move |conn| Ok(work(conn))).await?.map_err(refused)

@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::db::DbConnection;
 use actix_web::http::header::{
     self, CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType,
     HttpDate, IfModifiedSince, IfNoneMatch,
@@ -19,7 +20,7 @@ use actix_web::http::header::{
 use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::{Connection, SqliteConnection};
+use diesel::Connection;
 
 use crate::db;
 use crate::db::models::{City, Event, EventQuery, EventWithCity, FeedEvents, data_revision};
@@ -400,7 +401,7 @@ fn build_feed(state: &AppState, spec: &FeedSpec) -> Result<Built, AppError> {
 }
 
 fn load(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     spec: &FeedSpec,
     now: DateTime<Utc>,
     public_url: &str,
@@ -496,11 +497,7 @@ fn load(
 }
 
 /// One published event, as a download.
-fn load_event(
-    conn: &mut SqliteConnection,
-    id: i32,
-    public_url: &str,
-) -> Result<FeedData, AppError> {
+fn load_event(conn: &mut DbConnection, id: i32, public_url: &str) -> Result<FeedData, AppError> {
     let row = Event::find_published(conn, id).or_when_missing(no_event)?;
     let info = CalendarInfo {
         name: calendar_name(&row.event.title),

@@ -100,7 +100,7 @@ impl CitySearch {
     }
 
     /// The matching cities, by name.
-    pub fn run(&self, conn: &mut diesel::SqliteConnection) -> Result<Vec<City>, AppError> {
+    pub fn run(&self, conn: &mut crate::db::DbConnection) -> Result<Vec<City>, AppError> {
         let mut cities = City::list(conn, &self.filter)?;
         cities.retain(|c| self.matches(c));
         Ok(cities)
