@@ -31,8 +31,12 @@ CREATE FUNCTION data_revision_bump() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    -- TRUNCATE has no transition table (and always removes every row).
-    IF TG_OP = 'TRUNCATE' OR EXISTS (SELECT FROM changed_rows) THEN
+    -- TRUNCATE has no transition table, so `changed_rows` must not even be named in an
+    -- expression evaluated for it (PL/pgSQL plans a whole condition at once, OR included):
+    -- hence two separate tests.
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE data_revision SET revision = revision + 1 WHERE id = 1;
+    ELSIF EXISTS (SELECT FROM changed_rows) THEN
         UPDATE data_revision SET revision = revision + 1 WHERE id = 1;
     END IF;
     RETURN NULL;
