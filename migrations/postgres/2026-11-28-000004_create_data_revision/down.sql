@@ -1,0 +1,10 @@
+DROP TRIGGER cities_revision_truncate ON cities;
+DROP TRIGGER cities_revision_delete ON cities;
+DROP TRIGGER cities_revision_update ON cities;
+DROP TRIGGER cities_revision_insert ON cities;
+DROP TRIGGER events_revision_truncate ON events;
+DROP TRIGGER events_revision_delete ON events;
+DROP TRIGGER events_revision_update ON events;
+DROP TRIGGER events_revision_insert ON events;
+DROP FUNCTION data_revision_bump();
+DROP TABLE data_revision;

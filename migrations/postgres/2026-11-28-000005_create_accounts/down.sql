@@ -1,0 +1,14 @@
+DROP INDEX events_organiser;
+DROP TRIGGER accounts_delete_events ON accounts;
+DROP FUNCTION accounts_delete_events();
+ALTER TABLE events DROP COLUMN first_published_at;
+ALTER TABLE events DROP COLUMN status_note;
+ALTER TABLE events DROP COLUMN moderation_note;
+ALTER TABLE events DROP COLUMN organiser_id;
+DROP TABLE event_reviews;
+DROP TABLE moderation_log;
+DROP TABLE sign_ups;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE moderator_roles;
+DROP TABLE accounts;
