@@ -541,7 +541,7 @@ mod tests {
 
     fn database() -> (tempfile::TempDir, crate::db::DbConn) {
         let dir = tempfile::tempdir().unwrap();
-        let pool = crate::db::connect(&dir.path().join("cities.db"), 1).unwrap();
+        let pool = crate::db::connect(dir.path().join("cities.db"), 1).unwrap();
         let conn = pool.get().unwrap();
         (dir, conn)
     }

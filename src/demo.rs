@@ -14,8 +14,8 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::db::DbConnection;
 use crate::db::models::{City, CityFilter, Event, NewEvent};
+use crate::db::{DbConnection, Dialect};
 use crate::domain::{
     CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle, ModerationState,
 };
@@ -90,8 +90,17 @@ pub fn generate(
         // Indexing each row's text through the full-text trigger costs ten times more than
         // indexing them all at once at the end, so the trigger is set aside for the load
         // and put back, exactly as the migration wrote it, before the commit.
-        let trigger = search_trigger_sql(conn)?;
-        conn.batch_execute("DROP TRIGGER events_search_insert;")?;
+        let trigger = match conn.dialect() {
+            Dialect::Sqlite => {
+                let trigger = search_trigger_sql(conn)?;
+                conn.batch_execute("DROP TRIGGER events_search_insert;")?;
+                Some(trigger)
+            }
+            Dialect::Postgres => {
+                conn.batch_execute("ALTER TABLE events DISABLE TRIGGER events_search_insert;")?;
+                None
+            }
+        };
         let mut batch = Vec::with_capacity(ROWS_PER_BATCH.min(count));
         while written < count {
             batch.clear();
@@ -106,8 +115,21 @@ pub fn generate(
             progress.set_position(written as u64);
         }
         progress.set_message("building the search index");
-        conn.batch_execute("INSERT INTO events_search (events_search) VALUES ('rebuild');")?;
-        conn.batch_execute(&trigger)?;
+        match trigger {
+            Some(trigger) => {
+                conn.batch_execute(
+                    "INSERT INTO events_search (events_search) VALUES ('rebuild');",
+                )?;
+                conn.batch_execute(&trigger)?;
+            }
+            // The statement the migration names for a bulk rebuild.
+            None => conn.batch_execute(
+                "INSERT INTO events_search (event_id, document) \
+                 SELECT id, events_search_document(title, venue_name, description) FROM events \
+                 ON CONFLICT (event_id) DO UPDATE SET document = EXCLUDED.document; \
+                 ALTER TABLE events ENABLE TRIGGER events_search_insert;",
+            )?,
+        }
         Ok(())
     })?;
     progress.finish_and_clear();

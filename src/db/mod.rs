@@ -17,10 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{
-    CustomizeConnection, ManageConnection, Pool, PooledConnection,
-    R2D2Connection,
-};
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -209,7 +206,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSettings 
 
 /// The key of the advisory lock every write transaction takes on PostgreSQL (any
 /// number, the same on every server).
-const WRITE_LOCK: i64 = 0x6363_7772_6974_65; // "ccwrite"
+const WRITE_LOCK: i64 = 0x0063_6377_7269_7465; // "ccwrite"
 
 impl DbConnection {
     /// A transaction that writes, holding the database's write lock from its first

@@ -13,7 +13,6 @@ use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
 };
 
-
 use super::{DemoReport, SAMPLE_NOTICE};
 use crate::db::DbConnection;
 use crate::db::models::{City, Event, NewEvent};

@@ -1353,7 +1353,7 @@ fn servers_starting_at_once_on_a_new_database_keep_one_secret_key() {
     use creative_calendar::db::models::ServerSecret;
 
     let dir = tempfile::tempdir().unwrap();
-    let pool = creative_calendar::db::connect(&dir.path().join("new.db"), 8).unwrap();
+    let pool = creative_calendar::db::connect(dir.path().join("new.db"), 8).unwrap();
     let start = std::sync::Arc::new(std::sync::Barrier::new(8));
     let threads: Vec<_> = (0..8)
         .map(|_| {

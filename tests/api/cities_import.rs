@@ -2,7 +2,7 @@
 
 use crate::helpers::binary;
 use creative_calendar::cities_import::{self, NETWORK_CSV, ShippedReport};
-use creative_calendar::db::{self, models::City};
+use creative_calendar::db::{self, DbConnection, models::City};
 use diesel::prelude::*;
 use diesel_migrations::MigrationHarness;
 
@@ -10,7 +10,7 @@ const HEADER: &str = "name,country,country_code,field,year,latitude,longitude,ti
 
 fn fresh_db() -> (tempfile::TempDir, db::DbPool) {
     let dir = tempfile::tempdir().unwrap();
-    let pool = db::connect(&dir.path().join("cities.db"), 2).unwrap();
+    let pool = db::connect(dir.path().join("cities.db"), 2).unwrap();
     (dir, pool)
 }
 
@@ -162,14 +162,15 @@ fn first_list() -> String {
 
 /// A database as those releases left it: their migrations, and the 392 cities their
 /// first start loaded. `edit` then does what its admins did before the upgrade.
-fn old_installation(edit: impl FnOnce(&mut SqliteConnection)) -> (tempfile::TempDir, db::DbPool) {
+fn old_installation(edit: impl FnOnce(&mut DbConnection)) -> (tempfile::TempDir, db::DbPool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.db");
     {
-        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let mut conn =
+            DbConnection::Sqlite(SqliteConnection::establish(path.to_str().unwrap()).unwrap());
         // Every migration before the one that makes `shipped_cities`, in their order.
         loop {
-            let pending = conn.pending_migrations(db::MIGRATIONS).unwrap();
+            let pending = conn.pending_migrations(db::SQLITE_MIGRATIONS).unwrap();
             let next = pending.first().expect("the shipped_cities migration");
             if next.name().to_string().ends_with("_create_shipped_cities") {
                 break;
@@ -184,7 +185,7 @@ fn old_installation(edit: impl FnOnce(&mut SqliteConnection)) -> (tempfile::Temp
     (dir, pool)
 }
 
-fn all_cities(conn: &mut SqliteConnection) -> Vec<City> {
+fn all_cities(conn: &mut DbConnection) -> Vec<City> {
     City::list(conn, &Default::default()).unwrap()
 }
 

@@ -2,16 +2,16 @@
 
 use std::collections::HashSet;
 
+use creative_calendar::db::DbConnection;
 use creative_calendar::db::models::{Event, EventQuery, EventWithCity, Window};
 use creative_calendar::demo::{self, SAMPLE_NOTICE};
 use creative_calendar::domain::{EventStatus, ModerationState};
-use diesel::SqliteConnection;
 use icalendar::Component;
 
 use crate::helpers::{feed_events, spawn_app, test_now};
 
 /// Every event in the database, past and future.
-fn all_events(conn: &mut SqliteConnection) -> Vec<EventWithCity> {
+fn all_events(conn: &mut DbConnection) -> Vec<EventWithCity> {
     let all = EventQuery {
         window: Window {
             from: Some("2000-01-01".parse().unwrap()),

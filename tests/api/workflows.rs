@@ -2,16 +2,16 @@
 //! tests show that the pages go through them; these show the rules themselves.
 
 use crate::helpers::*;
+use creative_calendar::db::DbConnection;
 use creative_calendar::db::models::{Account, Event, LogEntry, ModeratorRole, NewAccount};
 use creative_calendar::domain::{EventForm, EventStatus, ModerationAction, ModerationState};
 use creative_calendar::workflows::events::{self, StatusAction, StatusChanged};
 use creative_calendar::workflows::moderation::{self, Decision};
 use creative_calendar::workflows::roles::{self, ModeratorScope, RoleChange};
 use creative_calendar::workflows::{Actor, WorkflowError};
-use diesel::SqliteConnection;
 
 /// An account made behind the app's back (no password anyone can use), as an actor.
-fn actor(conn: &mut SqliteConnection, app: &TestApp, email: &str) -> Actor {
+fn actor(conn: &mut DbConnection, app: &TestApp, email: &str) -> Actor {
     let account = NewAccount {
         email,
         display_name: "Test Person",
@@ -27,7 +27,7 @@ fn actor(conn: &mut SqliteConnection, app: &TestApp, email: &str) -> Actor {
     Actor::load(conn, account.id).unwrap()
 }
 
-fn reload(conn: &mut SqliteConnection, actor: &Actor) -> Actor {
+fn reload(conn: &mut DbConnection, actor: &Actor) -> Actor {
     Actor::load(conn, actor.id()).unwrap()
 }
 
@@ -45,11 +45,11 @@ fn form(title: &str) -> EventForm {
     }
 }
 
-fn log(conn: &mut SqliteConnection) -> Vec<LogEntry> {
+fn log(conn: &mut DbConnection) -> Vec<LogEntry> {
     LogEntry::list(conn, None, 100, 0).unwrap().0
 }
 
-fn published(conn: &mut SqliteConnection, app: &TestApp, owner: &Actor, title: &str) -> Event {
+fn published(conn: &mut DbConnection, app: &TestApp, owner: &Actor, title: &str) -> Event {
     let mut admin = actor(conn, app, &format!("admin-{}@example.org", owner.id()));
     Account::set_admin(conn, admin.id(), true).unwrap();
     admin = reload(conn, &admin);
@@ -122,8 +122,7 @@ async fn another_organiser_s_hidden_event_is_not_found_and_a_visible_one_forbidd
     let hidden = events::submit(&mut conn, &ana, &form("Hidden"), app.now).unwrap();
     let public = published(&mut conn, &app, &ana, "Public");
 
-    let edit =
-        |conn: &mut SqliteConnection, id| events::edit(conn, &bo, id, &form("Mine"), app.now);
+    let edit = |conn: &mut DbConnection, id| events::edit(conn, &bo, id, &form("Mine"), app.now);
     assert!(matches!(
         edit(&mut conn, hidden.id),
         Err(WorkflowError::NotFound(_))
@@ -151,7 +150,7 @@ async fn cancelling_raises_sequence_once_and_an_already_cancelled_event_is_a_con
     let ana = reload(&mut conn, &ana);
     let event = events::submit(&mut conn, &ana, &form("Night"), app.now).unwrap();
 
-    let cancel = |conn: &mut SqliteConnection| {
+    let cancel = |conn: &mut DbConnection| {
         events::change_status(conn, &ana, event.id, StatusAction::Cancel, "Rain.", app.now)
     };
     let Ok(StatusChanged::Event(cancelled)) = cancel(&mut conn) else {
@@ -252,7 +251,7 @@ async fn roles_change_only_by_an_admin_are_logged_once_and_the_last_admin_stays(
     let mut conn = app.pool.get().unwrap();
     let rita = actor(&mut conn, &app, "rita@network.example");
     let ana = actor(&mut conn, &app, "ana@braga.example");
-    let change = |conn: &mut SqliteConnection, who: &Actor, id, change: RoleChange| {
+    let change = |conn: &mut DbConnection, who: &Actor, id, change: RoleChange| {
         roles::change_role(conn, who, id, &change, "because", app.now)
     };
     assert!(matches!(
@@ -326,7 +325,7 @@ async fn a_rejected_event_edited_goes_back_to_the_queue_or_out_for_a_trusted_org
     let mia = actor(&mut conn, &app, "mia@braga.example");
     ModeratorRole::grant(&mut conn, mia.id(), None, app.now).unwrap();
     let mia = reload(&mut conn, &mia);
-    let reject = |conn: &mut SqliteConnection, id| {
+    let reject = |conn: &mut DbConnection, id| {
         moderation::decide(conn, &mia, id, Decision::Reject, "An advert.", app.now).unwrap()
     };
 

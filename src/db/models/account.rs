@@ -80,13 +80,18 @@ impl Account {
         let filtered = || {
             let mut query = accounts::table.into_boxed();
             if let Some(search) = search {
+                // Lowered on both sides: PostgreSQL's LIKE, unlike SQLite's, heeds case.
                 let pattern = super::like_pattern(&search.to_lowercase());
                 query = query.filter(
-                    accounts::email
+                    super::lower(accounts::email)
                         .like(pattern.clone())
                         .escape('\\')
-                        .or(accounts::display_name.like(pattern.clone()).escape('\\'))
-                        .or(accounts::organisation.like(pattern).escape('\\')),
+                        .or(super::lower(accounts::display_name)
+                            .like(pattern.clone())
+                            .escape('\\'))
+                        .or(super::lower(accounts::organisation)
+                            .like(pattern)
+                            .escape('\\')),
                 );
             }
             query

@@ -356,7 +356,9 @@ impl EventQuery {
                         lower(events::title)
                             .like(lower(pattern.clone()))
                             .escape('\\')
-                            .or(lower(events::venue_name).like(lower(pattern.clone())).escape('\\'))
+                            .or(lower(events::venue_name)
+                                .like(lower(pattern.clone()))
+                                .escape('\\'))
                             .or(lower(events::description).like(lower(pattern)).escape('\\')),
                     )
                 }

@@ -72,6 +72,7 @@ pub(crate) fn fts_query(text: &str, dialect: crate::db::Dialect) -> Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Dialect;
 
     #[test]
     fn like_patterns_match_wildcards_literally() {
@@ -80,23 +81,32 @@ mod tests {
     }
 
     #[test]
+    fn search_text_becomes_a_tsquery_of_prefix_words_on_postgres() {
+        assert_eq!(
+            fts_query("  Kraków, lumi! a:b & c'd", Dialect::Postgres).as_deref(),
+            Some("'Kraków':* & 'lumi':* & 'a':* & 'b':* & 'c':* & 'd':*")
+        );
+        assert_eq!(fts_query("%_ --", Dialect::Postgres), None);
+    }
+
+    #[test]
     fn search_text_becomes_quoted_prefix_words() {
         assert_eq!(
-            fts_query("Jazz night").as_deref(),
+            fts_query("Jazz night", Dialect::Sqlite).as_deref(),
             Some("\"Jazz\"* \"night\"*")
         );
         assert_eq!(
-            fts_query("  Kraków, 2026! ").as_deref(),
+            fts_query("  Kraków, 2026! ", Dialect::Sqlite).as_deref(),
             Some("\"Kraków\"* \"2026\"*")
         );
         assert_eq!(
-            fts_query("a OR b NEAR(c) -d \"e").as_deref(),
+            fts_query("a OR b NEAR(c) -d \"e", Dialect::Sqlite).as_deref(),
             Some("\"a\"* \"OR\"* \"b\"* \"NEAR\"* \"c\"* \"d\"* \"e\"*")
         );
-        assert_eq!(fts_query("%_ --"), None);
-        assert_eq!(fts_query(""), None);
+        assert_eq!(fts_query("%_ --", Dialect::Sqlite), None);
+        assert_eq!(fts_query("", Dialect::Postgres), None);
         assert_eq!(
-            fts_query(&"word ".repeat(100))
+            fts_query(&"word ".repeat(100), Dialect::Sqlite)
                 .unwrap()
                 .matches('*')
                 .count(),
