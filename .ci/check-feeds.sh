@@ -22,7 +22,15 @@ bash "$ics_check/install.sh" >/dev/null
 [ -x "$bin" ] || cargo build --locked
 tmp=$(mktemp -d)
 servers=()
-trap 'kill "${servers[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
+pg_db=""
+cleanup() {
+  kill "${servers[@]}" 2>/dev/null || true
+  rm -rf "$tmp"
+  if [ -n "$pg_db" ]; then
+    psql "$CREATIVE_CALENDAR_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
 
 # serve DATABASE: the binary on a free port; sets `base` to its address once it answers.
 # A port of its own, never a fixed one, so that a server another checkout left running
@@ -102,6 +110,30 @@ check "$base" \
   "/events.ics?q=repeated" \
   "/events.ics?kind=festival" \
   "${single_feeds[@]}"
+
+# The same kinds of feed served from PostgreSQL, when .ci/run names a server.
+if [ -n "${CREATIVE_CALENDAR_TEST_POSTGRES:-}" ]; then
+  pg_db="cc_feeds_$$"
+  psql "$CREATIVE_CALENDAR_TEST_POSTGRES" -qc \
+    "CREATE DATABASE $pg_db ENCODING 'UTF8' TEMPLATE template0 LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'" >/dev/null
+  pg_url="$(sed -E 's#^(postgres(ql)?://[^/?]*)(/[^?]*)?#\1/'"$pg_db"'#' <<<"$CREATIVE_CALENDAR_TEST_POSTGRES")"
+  "$bin" demo --events 1500 --seed 7 --database "$pg_url" >/dev/null 2>&1
+  "$bin" demo --zone-edges --database "$pg_url" >/dev/null 2>&1
+  serve "$pg_url"
+  echo "== PostgreSQL (demo data and zone edges in one database)"
+  pg_feeds=()
+  for city in krakow auckland berlin dublin santa-fe kathmandu adelaide; do
+    pg_feeds+=("/cities/$city/calendar.ics")
+  done
+  check "$base" \
+    "/calendar.ics" \
+    "${pg_feeds[@]}" \
+    "/fields/music/calendar.ics" \
+    "/events.ics?q=repeated" \
+    "/events.ics?q=festival&from=2026-12-01&to=2027-06-30"
+else
+  echo "SKIPPED  PostgreSQL-served feeds (CREATIVE_CALENDAR_TEST_POSTGRES is not set)"
+fi
 
 # The gzip representation is the same calendar.
 base=$demo_base

@@ -141,6 +141,14 @@ fn decode_pairs(input: &[u8], bad_bytes: Bytes) -> Result<Vec<(String, String)>,
             (Err(e), Bytes::Replace) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
             (Err(_), Bytes::Refuse) => return Err(Refusal::NotText(name)),
         };
+        // A NUL is never meant in a calendar, and PostgreSQL's text cannot hold one:
+        // it is treated as a byte that is not text.
+        let value = match (value.contains('\0'), bad_bytes) {
+            (false, _) => value,
+            (true, Bytes::Replace) => value.replace('\0', "\u{FFFD}"),
+            (true, Bytes::Refuse) => return Err(Refusal::NotText(name)),
+        };
+        let name = name.replace('\0', "\u{FFFD}");
         if pairs.iter().any(|(n, _)| *n == name) {
             return Err(Refusal::Repeated(name));
         }

@@ -28,8 +28,8 @@ pub struct TestApp {
     pub pool: DbPool,
     pub client: awc::Client,
     pub now: DateTime<Utc>,
-    /// The database's folder, shared by the servers started on it.
-    dir: std::sync::Arc<tempfile::TempDir>,
+    /// The database, shared by the servers started on it.
+    database: std::sync::Arc<TestDatabase>,
     /// The app's clock: a test that spawned it with `Clock::manual` moves it with `set`.
     pub clock: Clock,
 }
@@ -135,29 +135,123 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
 
 /// The app with some of its configuration changed by `configure`.
 pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
-    start_app(dir, now, configure).await
+    start_app(std::sync::Arc::new(TestDatabase::new()), now, configure).await
 }
 
 /// The app on a database that the test prepared beforehand, as `dir/test.db`.
 pub async fn spawn_app_on(dir: tempfile::TempDir) -> TestApp {
-    start_app(std::sync::Arc::new(dir), test_now(), |_| {}).await
+    start_app(
+        std::sync::Arc::new(TestDatabase::sqlite_in(dir)),
+        test_now(),
+        |_| {},
+    )
+    .await
 }
 
 impl TestApp {
     /// Another server on this app's database file, as after a restart, or as a second
     /// server behind the same proxy; `configure` changes its configuration.
     pub async fn another_server(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
-        start_app(std::sync::Arc::clone(&self.dir), self.now, configure).await
+        start_app(std::sync::Arc::clone(&self.database), self.now, configure).await
+    }
+}
+
+/// The database of one test: a SQLite file in a folder of its own, or, when
+/// `CREATIVE_CALENDAR_TEST_POSTGRES` names a PostgreSQL server (as `.ci/run` sets it), a
+/// database of its own on that server, dropped when the test is over.
+pub struct TestDatabase {
+    dir: tempfile::TempDir,
+    /// The server's URL (any database on it) and the name of this test's database.
+    postgres: Option<(String, String)>,
+}
+
+/// The PostgreSQL server the integration tests run on, when they do.
+pub fn test_postgres() -> Option<String> {
+    std::env::var("CREATIVE_CALENDAR_TEST_POSTGRES")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// `url` with another database name (the path after the host), its options kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| authority_end + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        let dir = tempfile::tempdir().unwrap();
+        let postgres = test_postgres().map(|server| {
+            use diesel::{Connection, RunQueryDsl};
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "cc_test_{}_{}_{nanos}",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            let mut admin = diesel::PgConnection::establish(&server).expect("the test PostgreSQL");
+            diesel::sql_query(format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0 LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
+                .execute(&mut admin)
+                .expect("a test database");
+            (server, name)
+        });
+        TestDatabase { dir, postgres }
+    }
+
+    /// A SQLite file a test prepared, as `dir/test.db`.
+    pub fn sqlite_in(dir: tempfile::TempDir) -> TestDatabase {
+        TestDatabase {
+            dir,
+            postgres: None,
+        }
+    }
+
+    /// What `--database` is for this test.
+    pub fn url(&self) -> creative_calendar::db::DatabaseUrl {
+        match &self.postgres {
+            Some((server, name)) => {
+                creative_calendar::db::DatabaseUrl::Postgres(with_database(server, name))
+            }
+            None => self.dir.path().join("test.db").into(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres {
+            use diesel::{Connection, RunQueryDsl};
+            // FORCE: the servers of the test may still hold connections.
+            if let Ok(mut admin) = diesel::PgConnection::establish(server) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
     }
 }
 
 async fn start_app(
-    dir: std::sync::Arc<tempfile::TempDir>,
+    database: std::sync::Arc<TestDatabase>,
     now: DateTime<Utc>,
     configure: impl FnOnce(&mut Config),
 ) -> TestApp {
-    let mut config = Config::new(dir.path().join("test.db"), "127.0.0.1:0");
+    let mut config = Config::new(database.url(), "127.0.0.1:0");
     config.clock = Clock::Fixed(now);
     config.page_size = 5;
     config.counts_ttl = std::time::Duration::ZERO;
@@ -190,7 +284,7 @@ async fn start_app(
         pool,
         client: awc::Client::default(),
         now,
-        dir,
+        database,
         clock,
     }
 }

@@ -21,4 +21,5 @@ mod moderation;
 mod organisers;
 mod time_zones;
 mod tokens;
+mod two_servers;
 mod workflows;

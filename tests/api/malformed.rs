@@ -277,3 +277,79 @@ async fn an_unknown_country_code_is_a_400_and_a_country_without_cities_says_so()
     let res = app.get("/events?country=PT").await;
     assert!(res.texts(".notice").is_empty());
 }
+
+/// PostgreSQL's text cannot hold a NUL, so one typed anywhere must be stopped at the
+/// door (as a byte that is not text), never reach a query as a 500. On both backends.
+#[actix_web::test]
+async fn a_nul_in_a_form_a_query_or_a_json_body_is_refused_as_not_text() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let res = browser
+        .submit(
+            "/login",
+            "/login",
+            &[
+                ("email", "ana\0@braga.example"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    let res = browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("email", "nul@braga.example"),
+                ("name", "A\0B"),
+                ("organisation", ""),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    for path in [
+        "/events?q=jazz%00",
+        "/events?city=braga%00",
+        "/api/v1/events?q=%00",
+        "/api/v1/cities?q=%00",
+        "/events.ics?q=a%00",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status, 400, "{path}: {}", res.body);
+    }
+    for path in [
+        "/cities/bra%00ga",
+        "/api/v1/cities/bra%00ga",
+        "/cities/bra%00ga/calendar.ics",
+    ] {
+        assert_eq!(app.get(path).await.status, 404, "{path}");
+    }
+
+    let token = {
+        let _ana = app.organiser("ana@braga.example").await;
+        let mut conn = app.pool.get().unwrap();
+        creative_calendar::auth::token::create_for_email(
+            &mut conn,
+            "ana@braga.example",
+            "nul",
+            app.now,
+        )
+        .unwrap()
+        .secret
+    };
+    let body = r#"{"city": "braga", "kind": "performance", "title": "Organ\u0000night",
+        "venue": "Sé", "start_date": "2026-12-12", "start_time": "21:00",
+        "description": "\u0000", "\u0000": 1}"#;
+    let mut res = app
+        .client
+        .post(format!("{}/api/v1/events", app.address))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "application/json"))
+        .send_body(body)
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+    assert!(!text.contains('\0') && !text.contains("\\u0000"), "{text}");
+}

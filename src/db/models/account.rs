@@ -221,7 +221,13 @@ impl ModeratorRole {
         let rows: Vec<(i32, i32, Option<i32>, Option<String>)> = moderator_roles::table
             .left_join(cities::table)
             .filter(moderator_roles::account_id.eq(account_id))
-            .order((cities::name.asc(), moderator_roles::id.asc()))
+            // The network role first, then by city: spelled out, because SQLite sorts
+            // NULLs (the network role's city) first and PostgreSQL last.
+            .order((
+                moderator_roles::city_id.is_not_null().asc(),
+                cities::name.asc(),
+                moderator_roles::id.asc(),
+            ))
             .select((
                 moderator_roles::id,
                 moderator_roles::account_id,

@@ -64,6 +64,11 @@ impl City {
     }
 
     pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<City> {
+        // No slug holds a NUL (and PostgreSQL refuses one in a parameter): an address
+        // with `%00` in it is a city that does not exist.
+        if slug.contains('\0') {
+            return Err(diesel::result::Error::NotFound);
+        }
         cities::table
             .filter(cities::slug.eq(slug))
             .select(City::as_select())

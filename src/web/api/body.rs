@@ -100,6 +100,27 @@ fn media_type(req: &HttpRequest) -> Option<String> {
     Some(essence.to_ascii_lowercase())
 }
 
+/// `value` with every NUL in its strings (keys too) replaced by U+FFFD.
+fn without_nul(value: Value) -> Value {
+    let clean = |s: String| {
+        if s.contains('\0') {
+            s.replace('\0', "\u{FFFD}")
+        } else {
+            s
+        }
+    };
+    match value {
+        Value::String(s) => Value::String(clean(s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nul).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (clean(k), without_nul(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// `bytes` as `T`: a 400 when it is not JSON, a 422 naming every unknown field and
 /// every field of the wrong type.
 pub fn parse<T: DeserializeOwned + JsonFields>(bytes: &[u8]) -> Result<T, AppError> {
@@ -107,6 +128,9 @@ pub fn parse<T: DeserializeOwned + JsonFields>(bytes: &[u8]) -> Result<T, AppErr
         // serde_json's message ends with "at line L column C": where the JSON breaks.
         AppError::MalformedBody(format!("The body is not valid JSON: {e}."))
     })?;
+    // A NUL is never meant in a calendar, and PostgreSQL's text cannot hold one: it
+    // becomes U+FFFD, which the domain's text parsers refuse with an error by field.
+    let value = without_nul(value);
     // `null` is no fields at all: what a client that serialises "no note" sends.
     let map = match value {
         Value::Null => Map::new(),
