@@ -170,6 +170,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CREATIVE_CALENDAR_API_WRITES_PER_HOUR", default_value_t = DEFAULT_API_WRITES_PER_HOUR)]
     pub api_writes_per_hour: u32,
 
+    /// Database connections this server keeps (at least 1). On PostgreSQL, the servers'
+    /// pools together must fit in the server's `max_connections`.
+    #[arg(long, env = "CREATIVE_CALENDAR_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
+
     /// The key (32 bytes or more) that signs the CSRF tokens of the sign-in and sign-up
     /// forms; give every server of the site the same one. Without it, one is generated
     /// at the first start and kept in the database.
@@ -261,6 +266,7 @@ impl Config {
         config.session_idle = std::time::Duration::from_secs(args.session_idle_minutes.max(1) * 60);
         config.trust_forwarded_for = args.trust_forwarded_for;
         config.api_writes_per_hour = args.api_writes_per_hour;
+        config.pool_size = args.pool_size;
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }
