@@ -61,6 +61,28 @@ pub enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Move an installation between databases.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy everything (cities, events, accounts with their password hashes, sessions,
+    /// the moderation log, reviews, tokens) from one database into a new, empty one,
+    /// keeping ids, UIDs, SEQUENCE numbers and timestamps; SQLite to PostgreSQL or back.
+    /// One transaction on the target; the row counts are checked before it commits.
+    /// Stop the servers first.
+    Copy {
+        /// The database to copy: a SQLite file or a postgres:// URL.
+        #[arg(long)]
+        from: DatabaseUrl,
+        /// The empty database to copy into (a SQLite file is created).
+        #[arg(long)]
+        to: DatabaseUrl,
+    },
 }
 
 #[derive(Debug, Subcommand)]

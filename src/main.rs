@@ -1,7 +1,7 @@
 use anyhow::Context;
 use clap::Parser;
 use creative_calendar::config::{
-    AdminCommand, CitiesCommand, Cli, Command, Config, DatabaseArgs, TokensCommand,
+    AdminCommand, CitiesCommand, Cli, Command, Config, DatabaseArgs, DbCommand, TokensCommand,
 };
 use creative_calendar::startup::Application;
 use creative_calendar::{cities_import, db, demo};
@@ -66,6 +66,28 @@ fn main() -> anyhow::Result<()> {
                 chrono::Utc::now(),
             )
             .map_err(cli_error)?;
+            println!("{report}");
+            Ok(())
+        }
+        Some(Command::Db {
+            command: DbCommand::Copy { from, to },
+        }) => {
+            anyhow::ensure!(from != to, "--from and --to are the same database");
+            let source = db::connect(&from, 1)?;
+            let target = db::connect(&to, 1)?;
+            let (mut source, mut target) = (source.get()?, target.get()?);
+            let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                indicatif::ProgressBar::new(0).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} rows ({per_sec}, {eta} left) {msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                )
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let report = db::copy::copy(&mut source, &mut target, &bar)?;
+            bar.finish_and_clear();
             println!("{report}");
             Ok(())
         }

@@ -8,6 +8,7 @@
 //! once. What the backends do differently (the search index, planner hints, how a
 //! write transaction takes its lock) is matched on the variant where it happens.
 
+pub mod copy;
 pub mod models;
 pub mod schema;
 

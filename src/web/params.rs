@@ -39,8 +39,8 @@ pub struct EventsParams {
     #[param(value_type = Option<DateParam>)]
     pub to: Option<String>,
     /// Words in the title, venue or description; each word matches the start of a word.
-    /// At most 200 characters as sent.
-    #[param(max_length = 200)]
+    /// At most 200 characters as sent, and no NUL.
+    #[param(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub q: Option<String>,
     /// `1`: events that have ended, latest first. Without it, and without `from` and
     /// `to`: events that have not ended.

@@ -138,6 +138,11 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Conf
     start_app(std::sync::Arc::new(TestDatabase::new()), now, configure).await
 }
 
+/// The app on `database` (one that a test filled beforehand, such as a copy).
+pub async fn spawn_app_on_database(database: TestDatabase) -> TestApp {
+    start_app(std::sync::Arc::new(database), test_now(), |_| {}).await
+}
+
 /// The app on a database that the test prepared beforehand, as `dir/test.db`.
 pub async fn spawn_app_on(dir: tempfile::TempDir) -> TestApp {
     start_app(

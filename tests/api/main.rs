@@ -11,6 +11,7 @@ mod browse_events;
 mod calendar_links;
 mod cities;
 mod cities_import;
+mod db_copy;
 mod demo_data;
 mod errors;
 mod event_page;

@@ -25,8 +25,8 @@ pub struct CitiesParams {
     #[param(example = "PT", value_type = Option<CountryParam>)]
     pub country: Option<String>,
     /// Part of a city's or country's name, accents optional ("krakow", "brasil"); at
-    /// most 200 characters as sent.
-    #[param(max_length = 200)]
+    /// most 200 characters as sent, and no NUL.
+    #[param(max_length = 200, pattern = "^[^\\u0000]*$")]
     pub q: Option<String>,
 }
 
