@@ -17,6 +17,19 @@ if [ ! -f "$db" ]; then
     "$bin" demo --events "$events" --seed 1 --database "$db"
 fi
 
+# With BENCH_POSTGRES=postgres://… (a server), the same data is served from PostgreSQL:
+# the SQLite file is copied once, with `db copy`, into a database cc_bench_EVENTS there.
+if [ -n "${BENCH_POSTGRES:-}" ]; then
+  pg_name="cc_bench_$events"
+  pg_url="$(sed -E 's#^(postgres(ql)?://[^/?]*)(/[^?]*)?#\1/'"$pg_name"'#' <<<"$BENCH_POSTGRES")"
+  if ! psql "$BENCH_POSTGRES" -Atc "SELECT 1 FROM pg_database WHERE datname = '$pg_name'" | grep -q 1; then
+    psql "$BENCH_POSTGRES" -qc "CREATE DATABASE $pg_name ENCODING 'UTF8' TEMPLATE template0 LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+    /usr/bin/time -f "db copy of $events events into PostgreSQL: %e s" \
+      "$bin" db copy --from "$db" --to "$pg_url"
+  fi
+  db=$pg_url
+fi
+
 serve_on() {
   "$bin" serve --database "$db" --bind "127.0.0.1:$1" --workers 2 2>/dev/null &
   server=$!

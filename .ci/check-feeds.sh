@@ -115,7 +115,7 @@ check "$base" \
 # database and a zone-edge database, as above.
 if [ -n "${CREATIVE_CALENDAR_TEST_POSTGRES:-}" ]; then
   pg_url() { sed -E 's#^(postgres(ql)?://[^/?]*)(/[^?]*)?#\1/'"$1"'#' <<<"$CREATIVE_CALENDAR_TEST_POSTGRES"; }
-  for kind in demo zones; do
+  for kind in demo zones copy; do
     name="cc_feeds_${kind}_$$"
     pg_db="$pg_db $name"
     psql "$CREATIVE_CALENDAR_TEST_POSTGRES" -qc \
@@ -134,6 +134,28 @@ if [ -n "${CREATIVE_CALENDAR_TEST_POSTGRES:-}" ]; then
   serve "$(pg_url "cc_feeds_zones_$$")"
   echo "== PostgreSQL: zone edges"
   check "$base" "/calendar.ics" "${city_feeds[@]}"
+
+  # A SQLite installation moved with `db copy`: both backends serve the same bytes.
+  echo "== db copy: 5,000 demo events from SQLite into PostgreSQL"
+  "$bin" demo --events 5000 --seed 7 --database "$tmp/copy.db" >/dev/null 2>&1
+  "$bin" db copy --from "$tmp/copy.db" --to "$(pg_url "cc_feeds_copy_$$")"
+  serve "$tmp/copy.db"; lite=$base
+  serve "$(pg_url "cc_feeds_copy_$$")"; pg=$base
+  for path in "/calendar.ics" "/cities/krakow/calendar.ics" "/fields/film/calendar.ics" \
+    "/events?q=festival" "/events?q=FESTIV" "/events?q=krak" "/events?q=lumi%C3%A8re" \
+    "/events?q=K%C3%A9rk%C3%BCl" "/events?q=jazz+night" "/api/v1/events?q=jazz&limit=100"; do
+    curl -sf -D "$tmp/h1" "$lite$path" -o "$tmp/b1"
+    curl -sf -D "$tmp/h2" "$pg$path" -o "$tmp/b2"
+    e1=$(grep -i '^etag:' "$tmp/h1" | tr -d '\r' || true)
+    e2=$(grep -i '^etag:' "$tmp/h2" | tr -d '\r' || true)
+    if cmp -s "$tmp/b1" "$tmp/b2" && [ "$e1" = "$e2" ]; then
+      echo "PASS  $path: the same $(wc -c <"$tmp/b1") bytes${e1:+ and ETag} from both"
+    else
+      echo "FAIL  $path differs between SQLite and PostgreSQL ($e1 / $e2)"
+      diff <(tr '>' '\n' <"$tmp/b1") <(tr '>' '\n' <"$tmp/b2") | head -20
+      failed=1
+    fi
+  done
 else
   echo "SKIPPED  PostgreSQL-served feeds (CREATIVE_CALENDAR_TEST_POSTGRES is not set)"
 fi
