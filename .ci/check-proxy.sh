@@ -4,6 +4,7 @@
 # through one server is read at once through the other and through nginx, with the same
 # ETags. Part of .ci/run; by hand:
 #   CREATIVE_CALENDAR_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test bash .ci/check-proxy.sh
+# On a local server it also restarts PostgreSQL under the two servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${CREATIVE_CALENDAR_TEST_POSTGRES:-}" ]; then
@@ -110,5 +111,19 @@ for base in "$A" "$B"; do
   curl -sf "$base/api/v1/events/$id" | grep -q '"status":"cancelled"' \
     && pass "cancelled through nginx, cancelled on $(name "$base")" || fail "not cancelled on $base"
 done
+# A PostgreSQL restart costs at most the requests in flight: both servers keep their
+# process and answer again by themselves (only where this script may restart it).
+if command -v pg_ctlcluster >/dev/null && [[ "$CREATIVE_CALENDAR_TEST_POSTGRES" == *"@127.0.0.1"* ]]; then
+  pg_ctlcluster --skip-systemctl-redirect 15 main restart
+  for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
+  for base in "$A" "$B" "$P"; do
+    code=$(curl -s -o /dev/null -m 20 -w '%{http_code}' "$base/api/v1/events/$id")
+    [ "$code" = 200 ] && pass "after a PostgreSQL restart, $(name "$base") answers 200 at once" \
+      || fail "after a PostgreSQL restart, $(name "$base") answered $code"
+  done
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || fail "a server process exited during the restart"
+  done
+fi
 grep -q '"GET /api/v1/events/' "$tmp/nginx-access.log" && pass "nginx logged the requests" || fail "nginx log"
 exit $failed
