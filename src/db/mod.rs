@@ -248,10 +248,6 @@ impl DbConnection {
         }
     }
 
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, DbConnection::Postgresql(_))
-    }
-
     /// Which SQL this connection speaks, for the few fragments written by hand.
     pub fn dialect(&self) -> Dialect {
         match self {

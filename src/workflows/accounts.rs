@@ -55,6 +55,23 @@ impl AccountDetails {
         }
     }
 
+    /// [`AccountDetails::parse`] and the new account's password, with every error of
+    /// the four fields at once.
+    pub fn parse_new(
+        email: &str,
+        name: &str,
+        organisation: &str,
+        password: &str,
+    ) -> Result<(Self, Password), FieldErrors> {
+        let details = AccountDetails::parse(email, name, organisation);
+        let mut errors = details.as_ref().err().cloned().unwrap_or_default();
+        let password = errors.check("password", Password::parse(password));
+        match (details, password) {
+            (Ok(details), Some(password)) => Ok((details, password)),
+            _ => Err(errors),
+        }
+    }
+
     fn insert(
         &self,
         conn: &mut DbConnection,
@@ -283,7 +300,6 @@ pub fn create_admin(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<AdminCreated, WorkflowError> {
-    let details = AccountDetails::parse(email, name, organisation);
     // An existing account keeps its name and password: only the email must be right.
     let email = Email::parse(email).map_err(|e| WorkflowError::invalid("email", e.to_string()))?;
     let existing = match Account::find_by_email(conn, email.as_str()) {
@@ -294,15 +310,11 @@ pub fn create_admin(
     let hash = match existing {
         Some(_) => None,
         None => {
-            let mut errors = details.as_ref().err().cloned().unwrap_or_default();
-            let password = errors.check("password", Password::parse(password));
-            match (details, password) {
-                (Ok(details), Some(password)) => Some((
-                    details,
-                    crate::auth::hash_password(&password).map_err(WorkflowError::Internal)?,
-                )),
-                _ => return Err(WorkflowError::Invalid(errors)),
-            }
+            let (details, password) =
+                AccountDetails::parse_new(email.as_str(), name, organisation, password)
+                    .map_err(WorkflowError::Invalid)?;
+            let hash = crate::auth::hash_password(&password).map_err(WorkflowError::Internal)?;
+            Some((details, hash))
         }
     };
     conn.immediate_transaction(|conn| {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{NextParam, client_address, safe_next, see_other, signed_in};
 use crate::auth::{Checked, CsrfToken, MaybeViewer, hash_password};
-use crate::domain::{FieldErrors, Password};
+use crate::domain::FieldErrors;
 use crate::error::AppError;
 use crate::urlencoded::Query;
 use crate::web::AppState;
@@ -93,11 +93,14 @@ pub async fn signup(
         Ok(csrf.page(status, page.render()?))
     };
 
-    let details = AccountDetails::parse(&form.email, &form.name, &form.organisation);
-    let mut errors = details.as_ref().err().cloned().unwrap_or_default();
-    let password = errors.check("password", Password::parse(&form.password));
-    let (Ok(details), Some(password)) = (details, password) else {
-        return retry(errors, form, None);
+    let (details, password) = match AccountDetails::parse_new(
+        &form.email,
+        &form.name,
+        &form.organisation,
+        &form.password,
+    ) {
+        Ok(parsed) => parsed,
+        Err(errors) => return retry(errors, form, None),
     };
 
     let now = state.clock.now();
