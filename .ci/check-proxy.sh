@@ -114,6 +114,18 @@ done
 # A PostgreSQL restart costs at most the requests in flight: both servers keep their
 # process and answer again by themselves (only where this script may restart it).
 if command -v pg_ctlcluster >/dev/null && [[ "$CREATIVE_CALENDAR_TEST_POSTGRES" == *"@127.0.0.1"* ]]; then
+  # While the database is away, a request gets a 503 with Retry-After (which proxies
+  # and clients retry), within the pool's connection timeout: not a 500, not a hang.
+  pg_ctlcluster --skip-systemctl-redirect 15 main stop
+  out=$(curl -s -D - -o /dev/null -m 20 -w '%{http_code}' "$A/api/v1/events/$id" || true)
+  code=${out##*$'\n'}
+  if [ "$code" = 503 ] && grep -qi '^retry-after:' <<<"$out"; then
+    pass "with PostgreSQL stopped, server A answers 503 with Retry-After"
+  else
+    fail "with PostgreSQL stopped, server A answered $code"
+  fi
+  pg_ctlcluster --skip-systemctl-redirect 15 main start
+  for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
   pg_ctlcluster --skip-systemctl-redirect 15 main restart
   for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
   for base in "$A" "$B" "$P"; do

@@ -133,7 +133,7 @@ pub fn generate(
         Ok(())
     })?;
     progress.finish_and_clear();
-    crate::db::optimize(conn)?;
+    crate::db::optimize_after_bulk_load(conn)?;
     Ok(DemoReport::Generated {
         events: written,
         seconds: started.elapsed().as_secs(),

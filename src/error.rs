@@ -59,6 +59,10 @@ pub enum AppError {
     /// allowed (`Retry-After`).
     #[error("too many requests")]
     TooManyRequests { retry_after: u64 },
+    /// The database could not be reached in time (restarting, or every connection busy):
+    /// a 503 with `Retry-After`, which clients and proxies retry, not a 500.
+    #[error("the database is unavailable")]
+    Unavailable,
     /// Anything else. Logged in full; the visitor sees only that it went wrong.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -117,6 +121,11 @@ impl AppError {
             AppError::PayloadTooLarge => {
                 "That was more than this form accepts. Shorten the text and try again.".to_owned()
             }
+            AppError::Unavailable => {
+                "The calendar cannot reach its database just now. Nothing you sent was \
+                 saved; please try again in a few seconds."
+                    .to_owned()
+            }
             AppError::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".to_owned()
             }
@@ -136,13 +145,18 @@ impl AppError {
             AppError::TooManyRequests { retry_after } => {
                 response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
             }
+            AppError::Unavailable => {
+                response.insert_header((actix_web::http::header::RETRY_AFTER, 5));
+            }
             _ => {}
         }
     }
 
     pub(crate) fn log(&self) {
-        if let AppError::Internal(e) = self {
-            tracing::error!(error = ?e, "internal error");
+        match self {
+            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            AppError::Unavailable => tracing::warn!("no database connection in time"),
+            _ => {}
         }
     }
 }
@@ -153,6 +167,12 @@ impl From<diesel::result::Error> for AppError {
             diesel::result::Error::NotFound => {
                 AppError::not_found("There is nothing at this address.")
             }
+            // The server went away under a request (a PostgreSQL restart): the pool
+            // replaces the connection, and the next try is answered.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            ) => AppError::Unavailable,
             other => AppError::Internal(other.into()),
         }
     }
@@ -208,9 +228,11 @@ impl From<crate::workflows::WorkflowError> for AppError {
     }
 }
 
+/// r2d2's only error: no connection within the pool's timeout, because the database
+/// is away or every connection is in use. Either way it passes.
 impl From<diesel::r2d2::PoolError> for AppError {
-    fn from(e: diesel::r2d2::PoolError) -> AppError {
-        AppError::Internal(e.into())
+    fn from(_: diesel::r2d2::PoolError) -> AppError {
+        AppError::Unavailable
     }
 }
 
@@ -250,6 +272,7 @@ impl ResponseError for AppError {
             AppError::MalformedBody(_) => StatusCode::BAD_REQUEST,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -282,6 +305,7 @@ impl ResponseError for AppError {
                 AppError::MalformedBody(_) => "That request could not be understood",
                 AppError::Unprocessable(_) => "That input is not valid",
                 AppError::TooManyRequests { .. } => "Too many requests",
+                AppError::Unavailable => "Back in a moment",
                 AppError::Internal(_) => "Something went wrong",
             },
             message: self.public_message(),
@@ -419,6 +443,23 @@ mod tests {
             .await
             .unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn a_lost_database_is_a_503_to_retry_in_every_format() {
+        let closed = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_owned()),
+        );
+        let error = AppError::from(closed);
+        assert!(matches!(error, AppError::Unavailable));
+        let page = error.error_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers().get("retry-after").unwrap(), "5");
+        assert!(body_of(page).await.contains("Back in a moment"));
+        let api = ApiError(AppError::Unavailable).error_response();
+        assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body_of(api).await.contains("cannot reach its database"));
     }
 
     #[actix_web::test]

@@ -89,7 +89,7 @@ fn main() -> anyhow::Result<()> {
             let report = db::copy::copy(&mut source, &mut target, &bar)?;
             bar.finish_and_clear();
             // The planner's statistics were taken of the empty tables.
-            db::optimize(&mut target)?;
+            db::optimize_after_bulk_load(&mut target)?;
             println!("{report}");
             Ok(())
         }

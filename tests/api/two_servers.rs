@@ -58,3 +58,63 @@ async fn a_write_through_one_server_is_read_through_the_other_with_the_same_etag
         "B's cached counts moved too"
     );
 }
+
+#[derive(diesel::QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Every pooled connection gets the session settings the server relies on: on
+/// PostgreSQL a statement timeout and SSD-like planner costs (unless the operator chose
+/// other costs), on SQLite WAL, a busy timeout and enforced foreign keys.
+#[actix_web::test]
+async fn every_pooled_connection_gets_the_session_settings() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let show = |conn: &mut creative_calendar::db::DbConnection, sql: &str| {
+        diesel::sql_query(sql)
+            .get_result::<Setting>(conn)
+            .unwrap()
+            .value
+    };
+    if test_postgres().is_some() {
+        assert_eq!(
+            show(
+                &mut conn,
+                "SELECT current_setting('statement_timeout') AS value"
+            ),
+            "30s"
+        );
+        assert_eq!(
+            show(
+                &mut conn,
+                "SELECT current_setting('random_page_cost') AS value"
+            ),
+            "1.1"
+        );
+    } else {
+        assert_eq!(
+            show(
+                &mut conn,
+                "SELECT journal_mode AS value FROM pragma_journal_mode"
+            ),
+            "wal"
+        );
+        assert_eq!(
+            show(
+                &mut conn,
+                "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys"
+            ),
+            "1"
+        );
+        assert_eq!(
+            show(
+                &mut conn,
+                "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout"
+            ),
+            "5000"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use diesel::dsl::{count_star, max, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 
-use super::{City, fts_query, like_pattern, lower};
+use super::{City, CountRows, fts_query, like_pattern, lower};
 use crate::db::schema::{cities, data_revision, events};
 use crate::domain::{
     CountryCode, CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, ModerationState,
@@ -401,12 +401,12 @@ impl EventQuery {
         slice: Slice,
         cap: i64,
     ) -> QueryResult<i64> {
-        let ids = self
-            .filtered(conn.dialect(), now, slice)
-            .select(events::id)
-            .limit(cap)
-            .load::<i32>(conn)?;
-        Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
+        CountRows(
+            self.filtered(conn.dialect(), now, slice)
+                .select(events::id)
+                .limit(cap),
+        )
+        .get_result(conn)
     }
 
     fn load(
@@ -515,12 +515,12 @@ impl EventQuery {
         seek: &Seek,
     ) -> QueryResult<SeekPage> {
         let now = now.naive_utc();
-        let total = self
-            .since(self.filtered(conn.dialect(), now, Slice::All), seek)
-            .select(events::id)
-            .limit(COUNT_CAP)
-            .load::<i32>(conn)?
-            .len();
+        let total: i64 = CountRows(
+            self.since(self.filtered(conn.dialect(), now, Slice::All), seek)
+                .select(events::id)
+                .limit(COUNT_CAP),
+        )
+        .get_result(conn)?;
         // One more than asked tells whether another page follows.
         let wanted = usize::try_from(seek.limit.max(1)).unwrap_or(usize::MAX);
         // As in `run`: upcoming events are read as two index-ordered slices (running
@@ -552,7 +552,7 @@ impl EventQuery {
         events.truncate(wanted);
         Ok(SeekPage {
             events: with_cities(conn, events)?,
-            total: i64::try_from(total).unwrap_or(i64::MAX),
+            total,
             more,
         })
     }

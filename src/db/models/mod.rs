@@ -39,6 +39,34 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern
 }
 
+/// `SELECT COUNT(*) FROM (query) AS capped`: the number of rows `query` returns, counted
+/// by the database. With a LIMIT inside, it counts no further, and unlike loading the
+/// ids and counting them here it sends one number over the wire, not ten thousand
+/// (which is most of the cost of a listing on PostgreSQL).
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+pub(crate) struct CountRows<Q>(pub Q);
+
+impl<Q> diesel::query_builder::QueryFragment<crate::db::DbBackend> for CountRows<Q>
+where
+    Q: diesel::query_builder::QueryFragment<crate::db::DbBackend>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, crate::db::DbBackend>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") AS capped");
+        Ok(())
+    }
+}
+
+impl<Q> diesel::query_builder::Query for CountRows<Q> {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<Q> diesel::RunQueryDsl<crate::db::DbConnection> for CountRows<Q> {}
+
 diesel::define_sql_function! {
     /// SQL's `lower()`.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
