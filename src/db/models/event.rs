@@ -277,6 +277,11 @@ impl EventPage {
 
 type EventsBoxed<'a> = events::BoxedQuery<'a, DbBackend>;
 
+/// How many rows `query` matches, counting no further than `cap`, in the database.
+fn count_up_to(conn: &mut DbConnection, query: EventsBoxed<'static>, cap: i64) -> QueryResult<i64> {
+    CountRows(query.select(events::id).limit(cap)).get_result(conn)
+}
+
 /// Which slice of the filtered events a query reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slice {
@@ -401,12 +406,7 @@ impl EventQuery {
         slice: Slice,
         cap: i64,
     ) -> QueryResult<i64> {
-        CountRows(
-            self.filtered(conn.dialect(), now, slice)
-                .select(events::id)
-                .limit(cap),
-        )
-        .get_result(conn)
+        count_up_to(conn, self.filtered(conn.dialect(), now, slice), cap)
     }
 
     fn load(
@@ -515,12 +515,11 @@ impl EventQuery {
         seek: &Seek,
     ) -> QueryResult<SeekPage> {
         let now = now.naive_utc();
-        let total: i64 = CountRows(
-            self.since(self.filtered(conn.dialect(), now, Slice::All), seek)
-                .select(events::id)
-                .limit(COUNT_CAP),
-        )
-        .get_result(conn)?;
+        let total = count_up_to(
+            conn,
+            self.since(self.filtered(conn.dialect(), now, Slice::All), seek),
+            COUNT_CAP,
+        )?;
         // One more than asked tells whether another page follows.
         let wanted = usize::try_from(seek.limit.max(1)).unwrap_or(usize::MAX);
         // As in `run`: upcoming events are read as two index-ordered slices (running
