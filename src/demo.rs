@@ -186,6 +186,8 @@ fn sample_event(rng: &mut StdRng, city: &City, now: DateTime<Utc>) -> Option<New
         is_free,
         organizer_name: Some(format!("{} Creative City Office", city.name)),
         status,
+        series: None,
+        hours: None,
     };
     NewEvent::from_draft(&draft, city, ModerationState::Published, now).ok()
 }

@@ -149,8 +149,18 @@ fn decode_pairs(input: &[u8], bad_bytes: Bytes) -> Result<Vec<(String, String)>,
             (true, Bytes::Refuse) => return Err(Refusal::NotText(name)),
         };
         let name = name.replace('\0', "\u{FFFD}");
-        if pairs.iter().any(|(n, _)| *n == name) {
-            return Err(Refusal::Repeated(name));
+        if let Some((_, joined)) = pairs.iter_mut().find(|(n, _)| *n == name) {
+            // A group of checkboxes sends its name once per ticked box.
+            if !crate::domain::REPEATABLE_FIELDS.contains(&name.as_str()) {
+                return Err(Refusal::Repeated(name));
+            }
+            if !value.is_empty() {
+                if !joined.is_empty() {
+                    joined.push(',');
+                }
+                joined.push_str(&value);
+            }
+            continue;
         }
         pairs.push((name, value));
     }
@@ -231,6 +241,21 @@ mod tests {
         assert_eq!(
             pairs("title=&title=x", Bytes::Replace),
             Err(Refusal::Repeated("title".into()))
+        );
+    }
+
+    #[test]
+    fn ticked_checkboxes_of_one_group_are_joined() {
+        assert_eq!(
+            pairs(
+                "repeat_weekdays=tu&title=x&repeat_weekdays=th",
+                Bytes::Replace
+            )
+            .unwrap(),
+            vec![
+                ("repeat_weekdays".into(), "tu,th".into()),
+                ("title".into(), "x".into())
+            ]
         );
     }
 

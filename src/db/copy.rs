@@ -208,6 +208,37 @@ copy_table!(event_reviews, whole, {
         changed_at: Option<chrono::NaiveDateTime>,
 });
 
+copy_table!(event_series, whole, {
+        event_id: i32,
+        rule: String,
+});
+
+copy_table!(event_occurrences, whole, {
+        event_id: i32,
+        occurrence_date: chrono::NaiveDate,
+        status: String,
+        start_date: chrono::NaiveDate,
+        start_time: Option<chrono::NaiveTime>,
+        end_date: chrono::NaiveDate,
+        end_time: Option<chrono::NaiveTime>,
+        starts_at: chrono::NaiveDateTime,
+        ends_at: chrono::NaiveDateTime,
+        title: Option<String>,
+        overridden: bool,
+});
+
+copy_table!(event_opening_hours, whole, {
+        event_id: i32,
+        weekday: i32,
+        opens: chrono::NaiveTime,
+        closes: chrono::NaiveTime,
+});
+
+copy_table!(event_closed_dates, whole, {
+        event_id: i32,
+        day: chrono::NaiveDate,
+});
+
 copy_table!(api_tokens, keyset, {
         id: i32,
         account_id: i32,
@@ -267,6 +298,10 @@ pub const TABLES: &[Table] = &[
     moderator_roles::TABLE,
     moderation_log::TABLE,
     event_reviews::TABLE,
+    event_series::TABLE,
+    event_occurrences::TABLE,
+    event_opening_hours::TABLE,
+    event_closed_dates::TABLE,
     api_tokens::TABLE,
     api_token_writes::TABLE,
     login_failures::TABLE,

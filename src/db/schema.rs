@@ -61,6 +61,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_closed_dates (event_id, day) {
+        event_id -> Integer,
+        day -> Date,
+    }
+}
+
+diesel::table! {
+    event_occurrences (event_id, occurrence_date) {
+        event_id -> Integer,
+        occurrence_date -> Date,
+        status -> Text,
+        start_date -> Date,
+        start_time -> Nullable<Time>,
+        end_date -> Date,
+        end_time -> Nullable<Time>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        title -> Nullable<Text>,
+        overridden -> Bool,
+    }
+}
+
+diesel::table! {
+    event_opening_hours (event_id, weekday) {
+        event_id -> Integer,
+        weekday -> Integer,
+        opens -> Time,
+        closes -> Time,
+    }
+}
+
+diesel::table! {
     event_reviews (event_id) {
         event_id -> Integer,
         approved_form -> Text,
@@ -103,6 +135,13 @@ diesel::table! {
         moderation_note -> Nullable<Text>,
         status_note -> Nullable<Text>,
         first_published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_series (event_id) {
+        event_id -> Integer,
+        rule -> Text,
     }
 }
 
@@ -185,7 +224,11 @@ diesel::table! {
 
 diesel::joinable!(api_token_writes -> api_tokens (token_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(event_closed_dates -> events (event_id));
+diesel::joinable!(event_occurrences -> events (event_id));
+diesel::joinable!(event_opening_hours -> events (event_id));
 diesel::joinable!(event_reviews -> events (event_id));
+diesel::joinable!(event_series -> events (event_id));
 diesel::joinable!(events -> cities (city_id));
 diesel::joinable!(moderation_log -> cities (city_id));
 diesel::joinable!(moderation_log -> events (event_id));
@@ -199,7 +242,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     cities,
     data_revision,
+    event_closed_dates,
+    event_occurrences,
+    event_opening_hours,
     event_reviews,
+    event_series,
     events,
     login_checks,
     login_failures,

@@ -133,6 +133,8 @@ impl Edge {
             is_free: true,
             organizer_name: Some(format!("{} Creative City Office", city.name)),
             status: EventStatus::Scheduled,
+            series: None,
+            hours: None,
         })
     }
 }

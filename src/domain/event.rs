@@ -1,3 +1,4 @@
+use super::recurrence::{Hours, Series};
 use super::{CreativeField, EventKind, EventSchedule, EventStatus, EventTitle};
 
 /// A complete, valid event as an organiser (or the demo generator) describes it,
@@ -18,4 +19,8 @@ pub struct EventDraft {
     pub is_free: bool,
     pub organizer_name: Option<String>,
     pub status: EventStatus,
+    /// The rule and skipped dates of a series; `None` for a single event.
+    pub series: Option<Series>,
+    /// An exhibition's opening hours and closed dates.
+    pub hours: Option<Hours>,
 }

@@ -7,9 +7,14 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::account::{optional_line, required_line};
+use super::recurrence::{
+    Frequency, Hours, MAX_OCCURRENCES, Nth, OpeningHours, RepeatError, RepeatRule, Series,
+    format_date_list, parse_date_list, parse_weekday, weekday_name, weekday_slug, weekdays,
+};
 use super::schedule::{ScheduleError, local_instant, parse_hh_mm, parse_iso_date};
-use super::text::{decoded, limited_text, sentence, thousands};
+use super::text::{decoded, limited_text, sentence, short, thousands};
 use super::{CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, EventTitle};
+use std::collections::BTreeSet;
 
 /// The form's fields, exactly as submitted. The names are a contract shared by the HTML
 /// form and the future API: `city`, `kind`, `field`, `title`, `description`, `venue`,
@@ -33,7 +38,41 @@ pub struct EventForm {
     pub end_date: String,
     pub start_time: String,
     pub end_time: String,
+    /// `none` (or empty), `daily`, `weekly`, `monthly_by_date`, `monthly_by_weekday`,
+    /// `yearly`.
+    pub repeat: String,
+    pub repeat_interval: String,
+    /// `mo` … `su`, separated by commas (the form's repeated checkboxes are joined so).
+    pub repeat_weekdays: String,
+    /// `1` … `4` or `last`.
+    pub repeat_nth: String,
+    pub repeat_until: String,
+    pub repeat_count: String,
+    /// Dates separated by commas or new lines.
+    pub skip_dates: String,
+    pub opens_mo: String,
+    pub closes_mo: String,
+    pub opens_tu: String,
+    pub closes_tu: String,
+    pub opens_we: String,
+    pub closes_we: String,
+    pub opens_th: String,
+    pub closes_th: String,
+    pub opens_fr: String,
+    pub closes_fr: String,
+    pub opens_sa: String,
+    pub closes_sa: String,
+    pub opens_su: String,
+    pub closes_su: String,
+    pub closed_dates: String,
+    /// What the API's `opening_hours` list held that has no form field (an unknown or
+    /// repeated weekday): reported against `opening_hours`.
+    #[serde(skip)]
+    pub hours_errors: Vec<String>,
 }
+
+/// The form names that may be given more than once (checkboxes), joined by commas.
+pub const REPEATABLE_FIELDS: [&str; 1] = ["repeat_weekdays"];
 
 /// What the form needs to know of the chosen city.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +137,7 @@ pub struct FormField {
 
 /// The form's fields, in the order it shows them: the one list that the error summary,
 /// the API's field names and the moderators' list of changes are read from.
-pub const FIELDS: [FormField; 14] = [
+pub const FIELDS: [FormField; 23] = [
     field("city", "City", |f| f.city.clone()),
     field("kind", "Kind", |f| f.kind.clone()),
     field("field", "Field", |f| f.field.clone()),
@@ -115,6 +154,23 @@ pub const FIELDS: [FormField; 14] = [
     field("start_time", "Start time", |f| f.start_time.clone()),
     field("end_date", "End date", |f| f.end_date.clone()),
     field("end_time", "End time", |f| f.end_time.clone()),
+    field("repeat", "Repeats", |f| f.repeat.clone()),
+    field("repeat_interval", "Repeat every", |f| {
+        f.repeat_interval.clone()
+    }),
+    field("repeat_weekdays", "On the weekdays", |f| {
+        f.repeat_weekdays.clone()
+    }),
+    field("repeat_nth", "On which weekday of the month", |f| {
+        f.repeat_nth.clone()
+    }),
+    field("repeat_until", "Repeats until", |f| f.repeat_until.clone()),
+    field("repeat_count", "Number of times", |f| {
+        f.repeat_count.clone()
+    }),
+    field("skip_dates", "Skipped dates", |f| f.skip_dates.clone()),
+    field("opening_hours", "Opening hours", |f| f.opening_hours_text()),
+    field("closed_dates", "Closed on", |f| f.closed_dates.clone()),
 ];
 
 const fn field(
@@ -157,6 +213,95 @@ impl EventForm {
                 let (a, b) = ((f.value)(self), (f.value)(after));
                 (a != b).then_some((f.label, a, b))
             })
+            .collect()
+    }
+
+    /// The opening and closing time typed for each weekday, Monday first.
+    pub fn hours_fields(&self) -> [(&'static str, &str, &str); 7] {
+        [
+            ("mo", &self.opens_mo, &self.closes_mo),
+            ("tu", &self.opens_tu, &self.closes_tu),
+            ("we", &self.opens_we, &self.closes_we),
+            ("th", &self.opens_th, &self.closes_th),
+            ("fr", &self.opens_fr, &self.closes_fr),
+            ("sa", &self.opens_sa, &self.closes_sa),
+            ("su", &self.opens_su, &self.closes_su),
+        ]
+    }
+
+    /// Sets the hours typed for weekday `slug` (`mo` … `su`).
+    pub fn set_hours(&mut self, slug: &str, opens: String, closes: String) {
+        let (o, c) = match slug {
+            "mo" => (&mut self.opens_mo, &mut self.closes_mo),
+            "tu" => (&mut self.opens_tu, &mut self.closes_tu),
+            "we" => (&mut self.opens_we, &mut self.closes_we),
+            "th" => (&mut self.opens_th, &mut self.closes_th),
+            "fr" => (&mut self.opens_fr, &mut self.closes_fr),
+            "sa" => (&mut self.opens_sa, &mut self.closes_sa),
+            "su" => (&mut self.opens_su, &mut self.closes_su),
+            _ => return,
+        };
+        *o = opens;
+        *c = closes;
+    }
+
+    /// "tu 10:00-18:00, th 10:00-21:00": the hours as typed, for the list of changes.
+    pub fn opening_hours_text(&self) -> String {
+        self.hours_fields()
+            .iter()
+            .filter(|(_, o, c)| !o.trim().is_empty() || !c.trim().is_empty())
+            .map(|(d, o, c)| format!("{d} {}-{}", o.trim(), c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The form with the repetition of a stored event put in: what its edit page shows.
+    /// `first` is the date of the first occurrence.
+    pub fn with_repetition_parts(
+        mut self,
+        first: NaiveDate,
+        series: Option<&Series>,
+        hours: Option<&Hours>,
+    ) -> EventForm {
+        if let Some(series) = series {
+            let rule = &series.rule;
+            self.repeat = rule.frequency.slug().to_owned();
+            self.repeat_interval = if rule.interval == 1 {
+                String::new()
+            } else {
+                rule.interval.to_string()
+            };
+            self.repeat_weekdays = rule
+                .weekdays
+                .iter()
+                .map(|d| weekday_slug(*d))
+                .collect::<Vec<_>>()
+                .join(",");
+            self.repeat_nth = rule.nth.map(|n| n.slug()).unwrap_or_default();
+            self.repeat_until = rule.until().map(|d| d.to_string()).unwrap_or_default();
+            self.repeat_count = rule.count().map(|n| n.to_string()).unwrap_or_default();
+            self.skip_dates = format_date_list(&series.skip_dates);
+            let _ = first;
+        }
+        if let Some(hours) = hours {
+            for (day, opens, closes) in hours.week.iter() {
+                self.set_hours(
+                    weekday_slug(day),
+                    opens.format("%H:%M").to_string(),
+                    closes.format("%H:%M").to_string(),
+                );
+            }
+            self.closed_dates = format_date_list(&hours.closed_dates);
+        }
+        self
+    }
+
+    /// The weekdays ticked, as typed.
+    pub fn ticked_weekdays(&self) -> Vec<&str> {
+        self.repeat_weekdays
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
             .collect()
     }
 
@@ -227,6 +372,8 @@ impl EventForm {
             )
             .unwrap_or_default();
         let schedule = self.schedule(city.map(|c| c.tz), today, &mut errors);
+        let series = self.series(schedule.as_ref(), &mut errors);
+        let hours = self.hours(schedule.as_ref(), series.is_some(), &mut errors);
 
         match (kind, title, venue, schedule) {
             (Some(kind), Some(title), Some(venue), Some(schedule)) if errors.is_empty() => {
@@ -247,6 +394,8 @@ impl EventForm {
                     is_free,
                     organizer_name,
                     status,
+                    series,
+                    hours,
                 })
             }
             _ => {
@@ -390,6 +539,217 @@ impl EventForm {
             ok = false;
         }
         ok.then_some(schedule)
+    }
+}
+
+impl EventForm {
+    /// The "Repeats" section: a series, or `None` for a single event (or an error).
+    fn series(&self, schedule: Option<&EventSchedule>, errors: &mut FieldErrors) -> Option<Series> {
+        let repeat = self.repeat.trim();
+        let mut ok = true;
+        let mut fail = |errors: &mut FieldErrors, field: &'static str, message: String| {
+            errors.add(field, message);
+            ok = false;
+        };
+        if repeat.is_empty() || repeat == "none" {
+            return None;
+        }
+        let Some(frequency) = Frequency::parse(repeat) else {
+            fail(
+                errors,
+                "repeat",
+                "Choose how the event repeats: none, daily, weekly, monthly_by_date, monthly_by_weekday or yearly.".to_owned(),
+            );
+            return None;
+        };
+        let interval = match self.repeat_interval.trim() {
+            "" => 1,
+            n => match n.parse::<u16>() {
+                Ok(n) if (1..=99).contains(&n) => n,
+                _ => {
+                    fail(
+                        errors,
+                        "repeat_interval",
+                        "Enter a whole number from 1 to 99.".to_owned(),
+                    );
+                    1
+                }
+            },
+        };
+        let mut weekdays = Vec::new();
+        for slug in self.ticked_weekdays() {
+            match parse_weekday(slug) {
+                Some(d) => weekdays.push(d),
+                None => fail(
+                    errors,
+                    "repeat_weekdays",
+                    format!(
+                        "“{}” is not a weekday; use mo, tu, we, th, fr, sa or su.",
+                        short(slug)
+                    ),
+                ),
+            }
+        }
+        let nth = match self.repeat_nth.trim() {
+            "" => None,
+            n => match Nth::parse(n) {
+                Some(n) => Some(n),
+                None => {
+                    fail(
+                        errors,
+                        "repeat_nth",
+                        "Choose 1, 2, 3, 4 or last.".to_owned(),
+                    );
+                    None
+                }
+            },
+        };
+        let until = match self.repeat_until.trim() {
+            "" => None,
+            d => match parse_iso_date(d) {
+                Some(d) => Some(d),
+                None => {
+                    fail(
+                        errors,
+                        "repeat_until",
+                        "Enter the date as year-month-day, such as 2027-06-30.".to_owned(),
+                    );
+                    None
+                }
+            },
+        };
+        let count = match self.repeat_count.trim() {
+            "" => None,
+            n => match n.parse::<u16>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    fail(
+                        errors,
+                        "repeat_count",
+                        format!("Enter a whole number from 2 to {MAX_OCCURRENCES}."),
+                    );
+                    None
+                }
+            },
+        };
+        let skip = match parse_date_list(&self.skip_dates) {
+            Ok(s) => s,
+            Err(e) => {
+                fail(errors, "skip_dates", e);
+                BTreeSet::new()
+            }
+        };
+        let first = schedule?.first_date();
+        if !ok {
+            return None;
+        }
+        if self.repeat_until.trim().is_empty() && self.repeat_count.trim().is_empty() {
+            errors.add(
+                "repeat_until",
+                "A repeating event needs an end: enter the last date, or the number of times.",
+            );
+            return None;
+        }
+        let rule = RepeatRule::new(frequency, interval, &weekdays, nth, until, count, first)
+            .map_err(|e| {
+                let field = match e {
+                    RepeatError::BadInterval => "repeat_interval",
+                    RepeatError::NoWeekday | RepeatError::FirstDayNotTicked(_) => "repeat_weekdays",
+                    RepeatError::NthMismatch(_) => "repeat_nth",
+                    RepeatError::BadCount => "repeat_count",
+                    RepeatError::TooMany | RepeatError::TooLong | RepeatError::Single
+                        if count.is_some() =>
+                    {
+                        "repeat_count"
+                    }
+                    _ => "repeat_until",
+                };
+                errors.add(field, sentence(&e.to_string()));
+            })
+            .ok()?;
+        Series::new(rule, skip, first)
+            .map_err(|e| errors.add("skip_dates", sentence(&e.to_string())))
+            .ok()
+    }
+
+    /// The "Opening hours" section: for an all-day event over several days.
+    fn hours(
+        &self,
+        schedule: Option<&EventSchedule>,
+        is_series: bool,
+        errors: &mut FieldErrors,
+    ) -> Option<Hours> {
+        let mut week = OpeningHours::default();
+        let mut ok = self.hours_errors.is_empty();
+        if let Some(first) = self.hours_errors.first() {
+            errors.add("opening_hours", first.clone());
+        }
+        for ((slug, opens, closes), (_, day)) in self.hours_fields().into_iter().zip(weekdays()) {
+            let (opens, closes) = (opens.trim(), closes.trim());
+            if opens.is_empty() && closes.is_empty() {
+                continue;
+            }
+            let name = weekday_name(day);
+            let (Some(o), Some(c)) = (parse_hh_mm(opens), parse_hh_mm(closes)) else {
+                let message = if opens.is_empty() || closes.is_empty() {
+                    format!("{name}: enter both the opening and the closing time, or neither.")
+                } else {
+                    format!("{name}: enter the times as hours:minutes, such as 10:00 and 18:00.")
+                };
+                errors.add("opening_hours", message);
+                ok = false;
+                continue;
+            };
+            if let Err(e) = week.set(day, o, c) {
+                errors.add("opening_hours", format!("{name} ({slug}): {e}."));
+                ok = false;
+            }
+        }
+        let closed = match parse_date_list(&self.closed_dates) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.add("closed_dates", e);
+                return None;
+            }
+        };
+        if week.is_empty() {
+            if !closed.is_empty() {
+                errors.add(
+                    "closed_dates",
+                    "Closed dates go with opening hours: enter the hours of each open weekday too.",
+                );
+            }
+            return None;
+        }
+        if !ok {
+            return None;
+        }
+        let schedule = schedule?;
+        let multi_day = matches!(schedule, EventSchedule::AllDay { first, last } if last > first);
+        if is_series || !multi_day {
+            errors.add(
+                "opening_hours",
+                "Opening hours are for an all-day event over several days, such as an exhibition: tick “All day” and give an end date, or leave the hours empty.",
+            );
+            return None;
+        }
+        if let Some(outside) = closed
+            .iter()
+            .find(|d| **d < schedule.first_date() || **d > schedule.last_date())
+        {
+            errors.add(
+                "closed_dates",
+                format!(
+                    "{} is outside the event's dates.",
+                    outside.format("%-d %B %Y")
+                ),
+            );
+            return None;
+        }
+        Some(Hours {
+            week,
+            closed_dates: closed,
+        })
     }
 }
 

@@ -7,6 +7,7 @@ mod event;
 mod event_form;
 mod field;
 mod kind;
+pub mod recurrence;
 mod schedule;
 mod slug;
 mod status;
@@ -32,7 +33,9 @@ pub use account::{
 };
 pub use city::{CountryCode, TimeZoneName};
 pub use event::EventDraft;
-pub use event_form::{ALL_DAY_TICKED, EventForm, FORM_ORDER, FieldErrors, FormCity};
+pub use event_form::{
+    ALL_DAY_TICKED, EventForm, FORM_ORDER, FieldErrors, FormCity, REPEATABLE_FIELDS,
+};
 pub use field::CreativeField;
 pub use kind::EventKind;
 pub use schedule::{

@@ -6,7 +6,7 @@ use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Actor, WorkflowError};
-use crate::db::models::{City, Event, EventWithCity, NewEvent};
+use crate::db::models::{City, Event, EventWithCity, NewEvent, Repetition};
 use crate::domain::{
     EventDraft, EventForm, EventStatus, FieldErrors, FormCity, ModerationState, limited_text,
 };
@@ -127,7 +127,9 @@ pub fn submit(
         let mut new = NewEvent::from_draft(&draft, &city, moderation, now)
             .map_err(|e| WorkflowError::invalid("start_time", e.to_string()))?;
         new.organiser_id = Some(actor.account.id);
-        Ok::<_, WorkflowError>(new.insert(conn)?)
+        let event = new.insert(conn)?;
+        Repetition::create(conn, event.id, &draft, city.timezone.tz())?;
+        Ok::<_, WorkflowError>(event)
     })?;
     tracing::info!(event = event.id, moderation = %event.moderation.slug(), "event submitted");
     Ok(event)
@@ -149,6 +151,7 @@ pub fn edit(
 ) -> Result<Event, WorkflowError> {
     conn.immediate_transaction(|conn| {
         let before = own_event(conn, actor, id)?;
+        let before_form = before_form(conn, &before)?;
         let old = &before.event;
         let (city, mut draft) = parse_form(conn, actor, form, old.status, now.date_naive())?;
         if old.status == EventStatus::Postponed && draft.schedule != old.schedule() {
@@ -161,10 +164,20 @@ pub fn edit(
             event = Event::clear_status_note(conn, event.id)?;
         }
         if event.sequence != old.sequence || old.moderation == ModerationState::Rejected {
-            after_organiser_change(conn, &before, &event, publishes, now)?;
+            after_organiser_change(conn, &before, &before_form, &event, publishes, now)?;
         }
         Ok(Event::find_with_city(conn, old.id)?.event)
     })
+}
+
+/// The event's form as it is before a change: what the moderators' list of changes
+/// compares with, should no approved version be recorded.
+fn before_form(
+    conn: &mut DbConnection,
+    before: &EventWithCity,
+) -> Result<EventForm, WorkflowError> {
+    let repetition = Repetition::load(conn, before.event.id)?;
+    Ok(before.event.to_form(&before.city, &repetition))
 }
 
 /// What moderation makes of an organiser's change: a rejected event goes back to the
@@ -173,12 +186,15 @@ pub fn edit(
 fn after_organiser_change(
     conn: &mut DbConnection,
     before: &EventWithCity,
+    before_form: &EventForm,
     event: &Event,
     publishes: bool,
     now: DateTime<Utc>,
 ) -> Result<(), WorkflowError> {
     match before.event.moderation {
-        ModerationState::Published if !publishes => Event::mark_changed(conn, before, now)?,
+        ModerationState::Published if !publishes => {
+            Event::mark_changed(conn, before, before_form, now)?
+        }
         ModerationState::Rejected => {
             let to = if publishes {
                 ModerationState::Published
@@ -286,6 +302,7 @@ pub fn change_status(
 ) -> Result<StatusChanged, WorkflowError> {
     conn.immediate_transaction(|conn| {
         let before = status_action_target(conn, actor, id, action)?;
+        let before_form = before_form(conn, &before)?;
         let Some(status) = action.status() else {
             if !Event::delete_unpublished(conn, id)? {
                 return Err(WorkflowError::Conflict(PUBLISHED_NOT_DELETED.to_owned()));
@@ -304,7 +321,7 @@ pub fn change_status(
         let event = Event::set_status(conn, id, status, note.as_deref(), now)?;
         if event.sequence != before.event.sequence {
             let publishes = actor.roles.publishes_directly(before.event.city_id);
-            after_organiser_change(conn, &before, &event, publishes, now)?;
+            after_organiser_change(conn, &before, &before_form, &event, publishes, now)?;
         }
         Ok(StatusChanged::Event(Box::new(event)))
     })

@@ -6,7 +6,7 @@ use diesel::dsl::{count_star, max, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 
-use super::{City, CountRows, fts_query, like_pattern, lower};
+use super::{City, CountRows, Repetition, fts_query, like_pattern, lower};
 use crate::db::schema::{cities, data_revision, events};
 use crate::domain::{
     CountryCode, CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, ModerationState,
@@ -96,7 +96,18 @@ impl EventDetails {
     /// city's zone, so every write path resolves schedules alike.
     pub fn from_draft(draft: &EventDraft, city: &City) -> Result<EventDetails, ScheduleError> {
         let tz = city.timezone;
-        let instants = draft.schedule.resolve(tz.tz())?;
+        let mut instants = draft.schedule.resolve(tz.tz())?;
+        // A series' `ends_at` is the end of its last occurrence that happens: "not ended
+        // yet" then holds for the whole series, through the same indexes.
+        if let Some(series) = &draft.series {
+            let last = series
+                .occurrences(&draft.schedule, tz.tz())
+                .into_iter()
+                .filter(|o| !o.skipped)
+                .map(|o| o.ends_at)
+                .max();
+            instants.ends_at = last.unwrap_or(instants.ends_at).max(instants.ends_at);
+        }
         let (latitude, longitude) = draft.coordinates.unzip();
         Ok(EventDetails {
             city_id: city.id,
@@ -778,19 +789,27 @@ impl Event {
             // allows it for the rest), because some clients only take a new version of
             // an event they already hold when its sequence moves; saving an unchanged
             // form changes nothing.
-            if old.details() == new {
+            let old_repetition = Repetition::load(conn, id)?;
+            let repetition = Repetition::from_draft(
+                id,
+                draft,
+                city.timezone.tz(),
+                &old_repetition,
+                Some(&old.schedule()),
+            );
+            if old.details() == new && repetition == old_repetition {
                 return Ok(old);
             }
-            Ok(
-                crate::on_backend!(conn, c => diesel::update(events::table.find(id))
+            let event = crate::on_backend!(conn, c => diesel::update(events::table.find(id))
                 .set((
                     &new,
                     events::sequence.eq(old.sequence.saturating_add(1)),
                     events::updated_at.eq(now.naive_utc()),
                 ))
                 .returning(Event::as_returning())
-                .get_result(c))?,
-            )
+                .get_result(c))?;
+            repetition.save(conn, id, draft.schedule.first_date(), &old_repetition)?;
+            Ok(event)
         })
     }
 
@@ -913,7 +932,16 @@ impl Event {
         self.starts_at.and_utc()
     }
 
+    /// The end of the first occurrence: of the event itself unless it is a series.
     pub fn ends_at_utc(&self) -> DateTime<Utc> {
+        self.schedule()
+            .resolve(self.timezone.tz())
+            .map(|i| i.ends_at)
+            .unwrap_or_else(|_| self.ends_at.and_utc())
+    }
+
+    /// The end of the last occurrence: of the event itself unless it is a series.
+    pub fn last_ends_at_utc(&self) -> DateTime<Utc> {
         self.ends_at.and_utc()
     }
 

@@ -5,6 +5,7 @@ mod api_token;
 mod city;
 mod event;
 mod moderation;
+mod series;
 mod server_secret;
 mod shipped_city;
 
@@ -21,6 +22,7 @@ pub use event::{
 pub use moderation::{
     COMMAND_LINE, EventReview, LogEntry, ManagedEvent, ManagedPage, NewLogEntry, Queue,
 };
+pub use series::{OccurrenceRow, OccurrenceStatus, Repetition};
 pub use server_secret::ServerSecret;
 pub use shipped_city::ShippedCity;
 

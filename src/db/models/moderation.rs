@@ -24,6 +24,7 @@ pub struct ManagedEvent {
     pub organiser: Option<Account>,
     /// When a change by an organiser who is not trusted is waiting for a look.
     pub changed_at: Option<NaiveDateTime>,
+    pub repetition: super::Repetition,
 }
 
 /// A page of [`ManagedEvent`]s and how many there are in all.
@@ -262,9 +263,11 @@ impl Event {
     pub fn mark_changed(
         conn: &mut DbConnection,
         before: &EventWithCity,
+        before_form: &EventForm,
         now: DateTime<Utc>,
     ) -> QueryResult<()> {
-        let form = form_json(&before.event, &before.city)?;
+        let form = serde_json::to_string(before_form)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         crate::on_backend!(conn, c => diesel::insert_into(event_reviews::table)
             .values((
                 event_reviews::event_id.eq(before.event.id),
@@ -319,7 +322,7 @@ impl Event {
     }
 
     /// The event as its form: what the edit page starts from, and what a review keeps.
-    pub fn to_form(&self, city: &City) -> EventForm {
+    pub fn to_form(&self, city: &City, repetition: &super::Repetition) -> EventForm {
         let time = |t: Option<chrono::NaiveTime>| t.map(|t| t.format("%H:%M").to_string());
         let (end_date, end_time) = if self.all_day {
             let end = (self.end_date != self.start_date).then(|| self.end_date.to_string());
@@ -350,7 +353,9 @@ impl Event {
             end_date,
             start_time: time(self.start_time).unwrap_or_default(),
             end_time,
+            ..EventForm::default()
         }
+        .with_repetition(self.start_date, repetition)
     }
 }
 
@@ -373,9 +378,12 @@ fn managed(conn: &mut DbConnection, rows: Vec<EventWithCity>) -> QueryResult<Vec
         .load::<(i32, Option<NaiveDateTime>)>(conn)?
         .into_iter()
         .collect();
+    let ids: Vec<i32> = rows.iter().map(|r| r.event.id).collect();
+    let mut repetitions = super::Repetition::load_many(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| ManagedEvent {
+            repetition: repetitions.remove(&row.event.id).unwrap_or_default(),
             organiser: row
                 .event
                 .organiser_id
@@ -387,8 +395,8 @@ fn managed(conn: &mut DbConnection, rows: Vec<EventWithCity>) -> QueryResult<Vec
 }
 
 /// The event's form as JSON, as `event_reviews` keeps it.
-fn form_json(event: &Event, city: &City) -> QueryResult<String> {
-    serde_json::to_string(&event.to_form(city))
+fn form_json(conn: &mut DbConnection, event: &Event, city: &City) -> QueryResult<String> {
+    serde_json::to_string(&event.to_form(city, &super::Repetition::load(conn, event.id)?))
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
@@ -416,7 +424,7 @@ impl EventReview {
         city: &City,
         now: DateTime<Utc>,
     ) -> QueryResult<()> {
-        let form = form_json(event, city)?;
+        let form = form_json(conn, event, city)?;
         crate::on_backend!(conn, c => diesel::insert_into(event_reviews::table)
             .values((
                 event_reviews::event_id.eq(event.id),

@@ -16,6 +16,7 @@ use super::json::EventJson;
 use crate::auth::token::TokenBearer;
 use crate::db::models::{ApiToken, Event, EventWithCity};
 use crate::domain::EventKind;
+use crate::domain::recurrence::weekdays;
 use crate::domain::{ALL_DAY_TICKED, EventForm, FORM_ORDER, ModerationState};
 use crate::error::{ApiError, AppError, ErrorsBody};
 use crate::urlencoded::Query;
@@ -72,6 +73,58 @@ pub struct EventInput {
     /// After the start; alone, an end time earlier than the start is on the next day.
     #[schema(value_type = Option<TimeParam>, example = "23:00")]
     pub end_time: Option<String>,
+    /// How the event repeats: `none`, `daily`, `weekly`, `monthly_by_date`,
+    /// `monthly_by_weekday` or `yearly`. A series is one event whose first occurrence
+    /// is `start_date` (with its times); it needs `repeat_until` or `repeat_count`, and
+    /// may have at most 500 occurrences over at most ten years.
+    #[schema(example = "weekly")]
+    pub repeat: Option<String>,
+    /// Every how many days, weeks, months or years (1 to 99); default 1.
+    #[schema(example = 1)]
+    pub repeat_interval: Option<i64>,
+    /// With `weekly`: the weekdays, `mo` … `su`; they must include the first date's.
+    #[schema(example = json!(["tu", "th"]))]
+    pub repeat_weekdays: Option<Vec<String>>,
+    /// With `monthly_by_weekday`: which of the month's weekdays, `1` to `4` or `last`;
+    /// the weekday is the first date's. Default: the first date's place in its month.
+    #[schema(value_type = Option<String>, example = "last")]
+    pub repeat_nth: Option<NthInput>,
+    /// The last date an occurrence may start on (local).
+    #[schema(value_type = Option<DateParam>, example = "2027-06-30")]
+    pub repeat_until: Option<String>,
+    /// How many occurrences, 2 to 500 (instead of `repeat_until`).
+    #[schema(example = 8)]
+    pub repeat_count: Option<i64>,
+    /// Dates of the series that do not happen (EXDATE).
+    #[schema(value_type = Option<Vec<DateParam>>)]
+    pub skip_dates: Option<Vec<String>>,
+    /// An exhibition's week (an all-day event over several days): one opening a
+    /// weekday at most. `[]` removes the hours.
+    pub opening_hours: Option<Vec<OpeningHoursInput>>,
+    /// With `opening_hours`: the dates it is closed, within its run.
+    #[schema(value_type = Option<Vec<DateParam>>)]
+    pub closed_dates: Option<Vec<String>>,
+}
+
+/// `1` … `4`, or `"last"` (a number may also come as a string).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum NthInput {
+    Number(i64),
+    Text(String),
+}
+
+/// One weekday's opening, local to the city.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpeningHoursInput {
+    /// `mo` … `su`.
+    #[schema(example = "tu")]
+    pub weekday: String,
+    #[schema(example = "10:00")]
+    pub opens: String,
+    #[schema(example = "18:00")]
+    pub closes: String,
 }
 
 impl JsonFields for EventInput {
@@ -83,7 +136,7 @@ impl EventInput {
     /// The form `base` with the fields given here put over it: what the workflows read.
     pub fn over(self, base: EventForm) -> EventForm {
         let pick = |given: Option<String>, old: String| given.unwrap_or(old);
-        EventForm {
+        let mut form = EventForm {
             city: pick(self.city, base.city),
             kind: pick(self.kind, base.kind),
             field: pick(self.field, base.field),
@@ -103,7 +156,54 @@ impl EventInput {
             end_date: pick(self.end_date, base.end_date),
             start_time: pick(self.start_time, base.start_time),
             end_time: pick(self.end_time, base.end_time),
+            repeat: pick(self.repeat, base.repeat),
+            repeat_interval: pick(
+                self.repeat_interval.map(|n| n.to_string()),
+                base.repeat_interval,
+            ),
+            repeat_weekdays: pick(
+                self.repeat_weekdays.map(|d| d.join(",")),
+                base.repeat_weekdays,
+            ),
+            repeat_nth: pick(
+                self.repeat_nth.map(|n| match n {
+                    NthInput::Number(n) => n.to_string(),
+                    NthInput::Text(t) => t,
+                }),
+                base.repeat_nth,
+            ),
+            repeat_until: pick(self.repeat_until, base.repeat_until),
+            repeat_count: pick(self.repeat_count.map(|n| n.to_string()), base.repeat_count),
+            skip_dates: pick(self.skip_dates.map(|d| d.join(",")), base.skip_dates),
+            closed_dates: pick(self.closed_dates.map(|d| d.join(",")), base.closed_dates),
+            ..base
+        };
+        if let Some(hours) = self.opening_hours {
+            for (slug, _) in weekdays() {
+                form.set_hours(slug, String::new(), String::new());
+            }
+            for h in hours {
+                let slug = h.weekday.trim().to_ascii_lowercase();
+                if weekdays().any(|(s, _)| s == slug) {
+                    let (opens, closes) = form
+                        .hours_fields()
+                        .iter()
+                        .find(|(s, _, _)| *s == slug)
+                        .map(|(_, o, c)| (o.to_string(), c.to_string()))
+                        .unwrap_or_default();
+                    if !opens.is_empty() || !closes.is_empty() {
+                        form.hours_errors.push(format!("“{slug}” is given twice."));
+                    }
+                    form.set_hours(&slug, h.opens, h.closes);
+                } else {
+                    form.hours_errors.push(format!(
+                        "“{}” is not a weekday; use mo, tu, we, th, fr, sa or su.",
+                        crate::domain::short(&h.weekday)
+                    ));
+                }
+            }
         }
+        form
     }
 }
 
@@ -295,7 +395,8 @@ pub async fn update_event(
     run(&state, move |conn| {
         // The stored event as its edit form, with the fields sent over it.
         let row = events::own_event(conn, &by, id)?;
-        let form = input.over(row.event.to_form(&row.city));
+        let repetition = crate::db::models::Repetition::load(conn, id)?;
+        let form = input.over(row.event.to_form(&row.city, &repetition));
         events::edit(conn, &by, id, &form, now)
     })
     .await?;

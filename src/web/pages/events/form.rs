@@ -202,13 +202,21 @@ pub async fn edit_event_form(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let row = own_event(&state, &viewer, &id).await?;
+    let id = parse_event_id(&id)?;
+    let actor = Actor::from(&viewer);
+    let (row, repetition) = state
+        .db(move |conn| {
+            let row = events::own_event(conn, &actor, id)?;
+            let repetition = crate::db::models::Repetition::load(conn, id)?;
+            Ok((row, repetition))
+        })
+        .await?;
     let e = &row.event;
     let editing = Some((e.id, e.title.clone(), e.moderation));
     form_page(
         &state,
         viewer,
-        e.to_form(&row.city),
+        e.to_form(&row.city, &repetition),
         FieldErrors::default(),
         editing,
     )

@@ -57,7 +57,7 @@ impl QueueItem {
         let e = &m.row.event;
         let description: String = e.description.chars().take(600).collect();
         let changes = match review.and_then(EventReview::form) {
-            Some(before) => before.differences(&e.to_form(&m.row.city)),
+            Some(before) => before.differences(&e.to_form(&m.row.city, &m.repetition)),
             None => vec![],
         };
         QueueItem {
