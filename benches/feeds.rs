@@ -52,7 +52,7 @@ fn network_feed(c: &mut Criterion) {
             .feed(&mut conn, window, 100_000)
             .expect("the feed's events")
             .events;
-        let bytes = ical::render(&info(), &site, &rows).len();
+        let bytes = ical::render(&info(), &site, &rows, &Default::default()).len();
         println!(
             "{events} events in the database: {} in the feed, {bytes} bytes",
             rows.len()
@@ -67,7 +67,7 @@ fn network_feed(c: &mut Criterion) {
             b.iter(|| query.feed(&mut conn, window, 100_000).expect("rows"))
         });
         group.bench_function("write iCalendar", |b| {
-            b.iter(|| ical::render(&info(), &site, &rows))
+            b.iter(|| ical::render(&info(), &site, &rows, &Default::default()))
         });
         group.finish();
     }

@@ -86,6 +86,10 @@ pub fn generate(
     // One transaction for the whole load: a run that is stopped half-way leaves the
     // table empty, never half-filled. Within it, statements of 1,000 rows.
     let mut written = 0;
+    // One in fifty is a series or an exhibition with opening hours (written one by one
+    // after the bulk load, with their occurrences).
+    let series = (count / 50).min(600);
+    let count = count - series;
     conn.immediate_transaction(|conn| -> anyhow::Result<()> {
         // Indexing each row's text through the full-text trigger costs ten times more than
         // indexing them all at once at the end, so the trigger is set aside for the load
@@ -133,11 +137,137 @@ pub fn generate(
         Ok(())
     })?;
     progress.finish_and_clear();
+    written +=
+        conn.immediate_transaction(|conn| add_series(conn, &cities, now, series, &mut rng))?;
     crate::db::optimize_after_bulk_load(conn)?;
     Ok(DemoReport::Generated {
         events: written,
         seconds: started.elapsed().as_secs(),
     })
+}
+
+/// `n` series and exhibitions with opening hours, in turn: a weekly workshop series of
+/// eight Tuesdays, a screening every first Friday until summer, and a four-month
+/// exhibition open Tuesday to Sunday, late on Thursdays, closed around Christmas.
+fn add_series(
+    conn: &mut DbConnection,
+    cities: &[City],
+    now: DateTime<Utc>,
+    n: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<usize> {
+    use crate::db::models::Repetition;
+    use crate::domain::EventForm;
+    let mut written = 0;
+    for i in 0..n {
+        let city = cities.choose(rng).context("no cities")?;
+        let today = now.with_timezone(&city.tz()).date_naive();
+        let after = |days: i64, weekday: chrono::Weekday| {
+            let mut d = today + chrono::TimeDelta::days(days);
+            while d.weekday() != weekday {
+                d = d.succ_opt().unwrap_or(d);
+            }
+            d
+        };
+        // A title from the city's own programme, so each field's series read as it.
+        let (_, pattern) = *catalogue(city.field).choose(rng).context("no titles")?;
+        let title = fill(pattern, city, today, rng);
+        let mut form = EventForm {
+            city: city.slug.to_string(),
+            venue: (*venues(city.field).choose(rng).context("no venue")?).to_owned(),
+            address: format!(
+                "{} {}, {}",
+                rng.random_range(1..180),
+                STREETS.choose(rng).context("no street")?,
+                city.name
+            ),
+            ..EventForm::default()
+        };
+        match i % 3 {
+            0 => {
+                let first = after(rng.random_range(0..30), chrono::Weekday::Tue);
+                form.kind = "workshop".into();
+                form.title = format!("{title}: eight Tuesdays");
+                form.description = format!(
+                    "{}\n\n{SAMPLE_NOTICE}",
+                    "A workshop series in eight evenings; come to one or to all. Materials are provided."
+                );
+                form.start_date = first.to_string();
+                form.start_time = "18:00".into();
+                form.end_time = "20:00".into();
+                form.repeat = "weekly".into();
+                form.repeat_weekdays = "tu".into();
+                form.repeat_count = "8".into();
+                form.skip_dates = if rng.random_bool(0.3) {
+                    (first + chrono::TimeDelta::days(21)).to_string()
+                } else {
+                    String::new()
+                };
+            }
+            1 => {
+                // The first Friday of a coming month.
+                let mut first = after(rng.random_range(0..40), chrono::Weekday::Fri);
+                while first.day() > 7 {
+                    first += chrono::TimeDelta::days(7);
+                }
+                form.kind = "screening".into();
+                form.field = "film".into();
+                form.title = format!("{title}: first Fridays");
+                form.description = format!(
+                    "{}\n\n{SAMPLE_NOTICE}",
+                    "A film from the city's archive on the first Friday of every month, with an introduction."
+                );
+                form.start_date = first.to_string();
+                form.start_time = "20:00".into();
+                form.end_time = "22:30".into();
+                form.repeat = "monthly_by_weekday".into();
+                form.repeat_nth = "1".into();
+                form.repeat_count = "6".into();
+            }
+            _ => {
+                let first = today - chrono::TimeDelta::days(rng.random_range(0..40));
+                let last = first + chrono::TimeDelta::days(120);
+                form.kind = "exhibition".into();
+                form.title = format!("{title}: the exhibition");
+                form.description = format!(
+                    "{}\n\n{SAMPLE_NOTICE}",
+                    "Work by the city's makers over four months. Late opening on Thursdays."
+                );
+                form.all_day = Some(crate::domain::ALL_DAY_TICKED.to_owned());
+                form.start_date = first.to_string();
+                form.end_date = last.to_string();
+                for slug in ["tu", "we", "fr", "sa", "su"] {
+                    form.set_hours(slug, "10:00".into(), "18:00".into());
+                }
+                form.set_hours("th", "10:00".into(), "21:00".into());
+                let closed: Vec<String> = [24, 25, 26]
+                    .iter()
+                    .filter_map(|d| chrono::NaiveDate::from_ymd_opt(first.year(), 12, *d))
+                    .filter(|d| *d >= first && *d <= last)
+                    .map(|d| d.to_string())
+                    .collect();
+                form.closed_dates = closed.join(",");
+            }
+        }
+        let Ok(draft) = form.parse(
+            Some(crate::domain::FormCity {
+                tz: city.tz(),
+                field: city.field,
+            }),
+            today,
+            Some(format!("{} Creative City Office", city.name)),
+            EventStatus::Scheduled,
+        ) else {
+            continue;
+        };
+        let Ok(row) = NewEvent::from_draft(&draft, city, ModerationState::Published, now) else {
+            continue;
+        };
+        let event = row.insert(conn)?;
+        Repetition::create(conn, event.id, &draft, city.tz())?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 /// One sample event in `city`; `None` in the rare case the schedule drawn does not exist

@@ -3,7 +3,7 @@
 //! page, its feed and the API all start from an [`EventFilter`]; how each door reads one
 //! from its request (`web::params`) is the door's business.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::models::{City, EventQuery, Window};
 use crate::domain::{CountryCode, CreativeField, EventKind, Slug};
@@ -20,7 +20,31 @@ pub struct EventFilter {
     pub to: Option<NaiveDate>,
     pub q: Option<String>,
     pub past: bool,
+    /// `open=today` or `open=YYYY-MM-DD`.
+    pub open: Option<OpenDay>,
     pub page: u32,
+}
+
+/// The day of an `open=` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenDay {
+    /// Today where the events are: in the city's zone with a city filter, else in UTC
+    /// (the network spans every zone; a listing names the date it used).
+    Today,
+    Date(NaiveDate),
+}
+
+impl OpenDay {
+    /// The local date meant, at `now`, for events in `city` (if one is chosen).
+    pub fn date(self, now: DateTime<Utc>, city: Option<&City>) -> NaiveDate {
+        match self {
+            OpenDay::Date(d) => d,
+            OpenDay::Today => match city {
+                Some(c) => now.with_timezone(&c.timezone.tz()).date_naive(),
+                None => now.date_naive(),
+            },
+        }
+    }
 }
 
 /// The city a filter names; an unknown slug is a bad parameter, not a missing page.
@@ -40,7 +64,12 @@ pub fn filter_city(
 }
 
 /// The query behind a listing (and behind the feed of the same filters).
-pub fn event_query(filter: &EventFilter, city: Option<&City>, per_page: u32) -> EventQuery {
+pub fn event_query(
+    filter: &EventFilter,
+    city: Option<&City>,
+    per_page: u32,
+    now: DateTime<Utc>,
+) -> EventQuery {
     EventQuery {
         city_id: city.map(|c| c.id),
         country: filter.country,
@@ -51,6 +80,7 @@ pub fn event_query(filter: &EventFilter, city: Option<&City>, per_page: u32) -> 
             from: filter.from,
             to: filter.to,
             past: filter.past,
+            open: filter.open.map(|o| o.date(now, city)),
         },
         page: filter.page,
         per_page,

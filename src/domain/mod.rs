@@ -39,7 +39,8 @@ pub use event_form::{
 pub use field::CreativeField;
 pub use kind::EventKind;
 pub use schedule::{
-    DEFAULT_DURATION, EventSchedule, Instants, ScheduleError, parse_hh_mm, parse_iso_date,
+    DEFAULT_DURATION, EventSchedule, Instants, ScheduleError, local_instant, parse_hh_mm,
+    parse_iso_date,
 };
 pub use slug::{Slug, SlugError};
 pub use status::{EventStatus, ModerationAction, ModerationState};

@@ -4,7 +4,7 @@
 //! not the time of the request, so an unchanged feed is byte-for-byte the same and its
 //! ETag is stable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -12,7 +12,7 @@ use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventLike, Propert
 
 use super::timezone::write_vtimezone;
 use super::writer::ContentWriter;
-use crate::db::models::EventWithCity;
+use crate::db::models::{EventWithCity, OccurrenceRow, OccurrenceStatus, Repetition};
 use crate::domain::{EventSchedule, EventStatus};
 
 /// Our `PRODID` (RFC 5545 3.7.3).
@@ -29,8 +29,11 @@ const EVENT_ORDER: &[&str] = &[
     "SEQUENCE",
     "CREATED",
     "LAST-MODIFIED",
+    "RECURRENCE-ID",
     "DTSTART",
     "DTEND",
+    "RRULE",
+    "EXDATE",
     "SUMMARY",
     "DESCRIPTION",
     "LOCATION",
@@ -64,7 +67,12 @@ impl Site<'_> {
 }
 
 /// Renders a whole VCALENDAR.
-pub fn render(info: &CalendarInfo, site: &Site<'_>, events: &[EventWithCity]) -> String {
+pub fn render(
+    info: &CalendarInfo,
+    site: &Site<'_>,
+    events: &[EventWithCity],
+    repetitions: &HashMap<i32, Repetition>,
+) -> String {
     let mut w = ContentWriter::with_capacity(1_024 + events.len() * 1_100);
     w.begin("VCALENDAR");
     w.raw("VERSION", "2.0");
@@ -88,7 +96,18 @@ pub fn render(info: &CalendarInfo, site: &Site<'_>, events: &[EventWithCity]) ->
     let mut zones: BTreeMap<&'static str, (Tz, i32, i32)> = BTreeMap::new();
     for e in events.iter().map(|r| &r.event).filter(|e| !e.all_day) {
         let tz = e.timezone.tz();
-        let (first, last) = (e.start_date.year(), e.end_date.year());
+        // A series reaches to its last occurrence (and a moved one may lie later still).
+        let last_override = repetitions
+            .get(&e.id)
+            .and_then(|r| r.listed().map(|o| o.end_date).max())
+            .map(|d| d.year());
+        let (first, last) = (
+            e.start_date.year(),
+            e.end_date
+                .year()
+                .max(e.last_ends_at_utc().with_timezone(&tz).year())
+                .max(last_override.unwrap_or(i32::MIN)),
+        );
         zones
             .entry(tz.name())
             .and_modify(|span| {
@@ -103,14 +122,27 @@ pub fn render(info: &CalendarInfo, site: &Site<'_>, events: &[EventWithCity]) ->
         write_vtimezone(&mut w, *tz, *first, last.saturating_add(1));
     }
     for row in events {
-        w.component(&vevent(row, site), EVENT_ORDER);
+        let repetition = repetitions.get(&row.event.id);
+        w.component(&vevent(row, site, repetition), EVENT_ORDER);
+        for occurrence in repetition
+            .into_iter()
+            .flat_map(|r| r.listed().filter(|o| o.overridden))
+        {
+            w.component(&override_vevent(row, site, occurrence), EVENT_ORDER);
+        }
     }
     w.end("VCALENDAR");
     w.finish()
 }
 
-/// One event as a VEVENT, built with the `icalendar` crate.
-fn vevent(row: &EventWithCity, site: &Site<'_>) -> icalendar::Event {
+/// The properties every VEVENT of an event shares, its overrides' too.
+fn common(
+    row: &EventWithCity,
+    site: &Site<'_>,
+    status: EventStatus,
+    title: &str,
+    extra: &str,
+) -> icalendar::Event {
     let e = &row.event;
     let page_url = site.event_url(e.id);
     let changed = e.updated_at.and_utc();
@@ -120,11 +152,11 @@ fn vevent(row: &EventWithCity, site: &Site<'_>) -> icalendar::Event {
         .sequence(u32::try_from(e.sequence).unwrap_or(0))
         .created(e.created_at.and_utc())
         .last_modified(changed)
-        .summary(&summary(row))
-        .description(&description(row, &page_url))
+        .summary(&summary(title, status))
+        .description(&description(row, status, extra, &page_url))
         .location(&location(row))
         .url(&uri(&page_url))
-        .status(match e.status {
+        .status(match status {
             EventStatus::Scheduled => icalendar::EventStatus::Confirmed,
             EventStatus::Postponed => icalendar::EventStatus::Tentative,
             EventStatus::Cancelled => icalendar::EventStatus::Cancelled,
@@ -136,20 +168,162 @@ fn vevent(row: &EventWithCity, site: &Site<'_>) -> icalendar::Event {
     if let (Some(lat), Some(lon)) = (e.latitude, e.longitude) {
         ev.append_property(Property::new("GEO", format!("{lat:.6};{lon:.6}")));
     }
-    match e.schedule() {
+    ev
+}
+
+/// One event as a VEVENT, built with the `icalendar` crate; a series with its RRULE
+/// and EXDATE.
+fn vevent(
+    row: &EventWithCity,
+    site: &Site<'_>,
+    repetition: Option<&Repetition>,
+) -> icalendar::Event {
+    let e = &row.event;
+    let tz = e.timezone.tz();
+    let series = repetition.and_then(Repetition::series);
+    let extra = match (repetition, &series) {
+        (_, Some(series)) => format!(
+            "{}, {}.",
+            series.rule.describe(e.start_date),
+            series.rule.describe_end()
+        ),
+        (
+            Some(Repetition {
+                hours: Some(hours), ..
+            }),
+            None,
+        ) => format!("Open {}.", hours.describe()),
+        _ => String::new(),
+    };
+    let mut ev = common(row, site, e.status, &e.title, &extra);
+    let schedule = e.schedule();
+    match (schedule, &series) {
         // DTEND of an all-day event is the day after the last day (RFC 5545 3.6.1):
         // the crate's `all_day()` would write the first day twice.
-        EventSchedule::AllDay { first, last } => {
+        (EventSchedule::AllDay { first, last }, _) => {
             ev.starts(first);
             ev.ends(last.succ_opt().unwrap_or(last));
         }
-        EventSchedule::Timed { .. } => {
-            let tz = e.timezone.tz();
+        (EventSchedule::Timed { .. }, None) => {
             ev.starts(zoned(tz, e.starts_at_utc()));
             ev.ends(zoned(tz, e.ends_at_utc()));
         }
+        // A series is expanded by each client from DTSTART in its zone: it must be a
+        // local time with TZID, never UTC, or 19:00 would drift an hour at each change
+        // of the clocks.
+        (EventSchedule::Timed { start, .. }, Some(_)) => {
+            ev.starts(local_with_zone(tz, start));
+            ev.ends(local_with_zone(
+                tz,
+                e.ends_at_utc().with_timezone(&tz).naive_local(),
+            ));
+        }
+    }
+    if let Some(series) = &series {
+        let all_day = schedule.is_all_day();
+        ev.append_property(Property::new(
+            "RRULE",
+            series.rule.to_feed(e.start_date, (!all_day).then_some(tz)),
+        ));
+        if !series.skip_dates.is_empty() {
+            ev.append_property(exdate(&schedule, tz, &series.skip_dates));
+        }
     }
     ev.done()
+}
+
+/// A VEVENT for one occurrence that was moved, retitled or cancelled: the same UID,
+/// and RECURRENCE-ID naming the occurrence where the rule puts it.
+///
+/// A cancelled occurrence is written so, with STATUS:CANCELLED and "Cancelled:" in its
+/// title, rather than as an EXDATE: Thunderbird, Apple Calendar and Outlook show it
+/// struck or marked, and Google, which ignores STATUS in subscriptions, shows the title.
+/// An EXDATE would make it vanish without a word (see docs/feeds.md).
+fn override_vevent(row: &EventWithCity, site: &Site<'_>, o: &OccurrenceRow) -> icalendar::Event {
+    let e = &row.event;
+    let tz = e.timezone.tz();
+    let status = match o.status() {
+        OccurrenceStatus::Cancelled => EventStatus::Cancelled,
+        _ => e.status,
+    };
+    let title = o.title.as_deref().unwrap_or(&e.title);
+    let mut ev = common(row, site, status, title, "");
+    let original = e.schedule();
+    match (original, o.schedule()) {
+        (EventSchedule::AllDay { .. }, EventSchedule::AllDay { first, last }) => {
+            ev.append_property(
+                Property::new(
+                    "RECURRENCE-ID",
+                    o.occurrence_date.format("%Y%m%d").to_string(),
+                )
+                .add_parameter("VALUE", "DATE")
+                .done(),
+            );
+            ev.starts(first);
+            ev.ends(last.succ_opt().unwrap_or(last));
+        }
+        (_, _) => {
+            let at = original
+                .start_time()
+                .map(|t| o.occurrence_date.and_time(t))
+                .unwrap_or_else(|| o.occurrence_date.and_time(chrono::NaiveTime::MIN));
+            let id = local_with_zone(tz, at);
+            if let DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) =
+                id
+            {
+                ev.append_property(
+                    Property::new(
+                        "RECURRENCE-ID",
+                        date_time.format("%Y%m%dT%H%M%S").to_string(),
+                    )
+                    .add_parameter("TZID", &tzid)
+                    .done(),
+                );
+            }
+            ev.starts(zoned(tz, o.starts_at_utc()));
+            ev.ends(zoned(tz, o.ends_at_utc()));
+        }
+    }
+    ev.done()
+}
+
+/// EXDATE for skipped dates: the first occurrence's local start on each, in its zone
+/// (as DTSTART is written), or the dates alone for an all-day series.
+fn exdate(
+    schedule: &EventSchedule,
+    tz: Tz,
+    dates: &std::collections::BTreeSet<chrono::NaiveDate>,
+) -> Property {
+    match schedule.start_time() {
+        None => Property::new(
+            "EXDATE",
+            dates
+                .iter()
+                .map(|d| d.format("%Y%m%d").to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .add_parameter("VALUE", "DATE")
+        .done(),
+        Some(t) => Property::new(
+            "EXDATE",
+            dates
+                .iter()
+                .map(|d| d.and_time(t).format("%Y%m%dT%H%M%S").to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .add_parameter("TZID", tz.name())
+        .done(),
+    }
+}
+
+/// A wall-clock time with its zone, as written.
+fn local_with_zone(tz: Tz, local: chrono::NaiveDateTime) -> DatePerhapsTime {
+    DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone {
+        date_time: local,
+        tzid: tz.name().to_owned(),
+    })
 }
 
 /// A local time with its zone, as calendars expect, when the zone has that local time
@@ -174,20 +348,19 @@ fn zoned(tz: Tz, at: DateTime<Utc>) -> DatePerhapsTime {
 
 /// The title; a cancelled or postponed event says so first, for the clients that show
 /// no `STATUS` (Google shows none in subscribed calendars).
-fn summary(row: &EventWithCity) -> String {
-    let title = &row.event.title;
-    match row.event.status {
-        EventStatus::Scheduled => title.clone(),
+fn summary(title: &str, status: EventStatus) -> String {
+    match status {
+        EventStatus::Scheduled => title.to_owned(),
         EventStatus::Postponed => format!("Postponed: {title}"),
         EventStatus::Cancelled => format!("Cancelled: {title}"),
     }
 }
 
 /// Plain text: the description, what a visitor needs to know, then the event's page.
-fn description(row: &EventWithCity, page_url: &str) -> String {
+fn description(row: &EventWithCity, status: EventStatus, extra: &str, page_url: &str) -> String {
     let e = &row.event;
     let mut text = String::new();
-    match e.status {
+    match status {
         EventStatus::Cancelled => text.push_str("This event has been cancelled.\n\n"),
         EventStatus::Postponed => {
             text.push_str("This event has been postponed; new dates are not known yet.\n\n")
@@ -195,9 +368,14 @@ fn description(row: &EventWithCity, page_url: &str) -> String {
         EventStatus::Scheduled => {}
     }
     if e.status != EventStatus::Scheduled
+        && status == e.status
         && let Some(note) = e.status_note.as_deref().filter(|n| !n.trim().is_empty())
     {
         text.push_str(&format!("From the organiser: {}\n\n", note.trim()));
+    }
+    if !extra.is_empty() {
+        text.push_str(extra);
+        text.push_str("\n\n");
     }
     let body = e.description.trim();
     if !body.is_empty() {

@@ -136,6 +136,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             submissions::edit_event_form,
             submissions::update_event,
         ))
+        .service(form(
+            "/events/{id}/occurrences/{date}",
+            pages::events::occurrence::occurrence_form,
+            pages::events::occurrence::change_occurrence,
+        ))
         // cancel, postpone, reinstate and delete: a confirmation page and its form.
         .service(form(
             "/events/{id}/{action}",

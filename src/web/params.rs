@@ -46,6 +46,11 @@ pub struct EventsParams {
     /// `to`: events that have not ended.
     #[param(value_type = Option<PastParam>)]
     pub past: Option<String>,
+    /// `today` (in the city's zone with `city`, else in UTC) or a local date
+    /// (YYYY-MM-DD): only events open that day: a series with an occurrence on it, an
+    /// exhibition whose opening hours include its weekday, or an event running then.
+    #[param(example = "today")]
+    pub open: Option<String>,
     /// The page of the HTML listing; the API pages with `cursor` instead.
     #[param(ignore)]
     pub page: Option<String>,
@@ -57,7 +62,7 @@ pub struct PageParams {
     pub page: Option<String>,
 }
 
-pub use crate::filters::EventFilter;
+pub use crate::filters::{EventFilter, OpenDay};
 
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
@@ -211,6 +216,11 @@ impl TryFrom<&EventsParams> for EventFilter {
                 ));
             }
         };
+        let open = match given_exactly(&p.open) {
+            None => None,
+            Some("today") => Some(OpenDay::Today),
+            Some(_) => parse_date("open", &p.open)?.map(OpenDay::Date),
+        };
         Ok(EventFilter {
             city,
             country,
@@ -220,6 +230,7 @@ impl TryFrom<&EventsParams> for EventFilter {
             to,
             q,
             past,
+            open,
             page: parse_page(&p.page)?,
         })
     }
@@ -253,6 +264,11 @@ impl EventFilter {
         if self.past {
             pairs.push(("past", "1".to_owned()));
         }
+        match self.open {
+            Some(OpenDay::Today) => pairs.push(("open", "today".to_owned())),
+            Some(OpenDay::Date(d)) => pairs.push(("open", d.to_string())),
+            None => {}
+        }
         if page > 1 {
             pairs.push(("page", page.to_string()));
         }
@@ -279,6 +295,7 @@ impl EventFilter {
             || self.to.is_some()
             || self.q.is_some()
             || self.past
+            || self.open.is_some()
     }
 }
 

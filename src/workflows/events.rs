@@ -6,10 +6,16 @@ use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Actor, WorkflowError};
-use crate::db::models::{City, Event, EventWithCity, NewEvent, Repetition};
-use crate::domain::{
-    EventDraft, EventForm, EventStatus, FieldErrors, FormCity, ModerationState, limited_text,
+use crate::db::models::{
+    City, Event, EventWithCity, NewEvent, OccurrenceRow, OccurrenceStatus, Repetition,
 };
+use crate::domain::recurrence::shifted;
+
+use crate::domain::{
+    DEFAULT_DURATION, EventDraft, EventForm, EventSchedule, EventStatus, EventTitle, FieldErrors,
+    FormCity, ModerationState, limited_text, local_instant, parse_hh_mm, parse_iso_date, sentence,
+};
+use chrono::TimeDelta;
 
 /// The longest note an organiser may give with a cancellation or a postponement.
 pub const MAX_NOTE_CHARS: usize = 1_000;
@@ -324,5 +330,181 @@ pub fn change_status(
             after_organiser_change(conn, &before, &before_form, &event, publishes, now)?;
         }
         Ok(StatusChanged::Event(Box::new(event)))
+    })
+}
+
+/// One occurrence of a series as its organiser wants it: moved (a new date or times),
+/// retitled, cancelled, or put back as the rule has it. Empty fields take the series'
+/// own values. The names are the API's and the occurrence form's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct OccurrenceForm {
+    /// Empty: the series' title.
+    pub title: String,
+    /// Empty: the date the rule gives it.
+    pub start_date: String,
+    /// Empty: the series' start time (timed series only).
+    pub start_time: String,
+    /// Empty: the series' length.
+    pub end_time: String,
+    /// `scheduled` (or empty) or `cancelled`.
+    pub status: String,
+}
+
+/// The occurrence `date` of the actor's series `id`, with the series and its
+/// repetition: what the occurrence form starts from.
+pub fn own_occurrence(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i32,
+    date: NaiveDate,
+) -> Result<(EventWithCity, Repetition, OccurrenceRow), WorkflowError> {
+    let row = own_event(conn, actor, id)?;
+    let repetition = Repetition::load(conn, id)?;
+    let occurrence = repetition
+        .occurrence(date)
+        .filter(|o| o.status() != OccurrenceStatus::Skipped)
+        .cloned()
+        .ok_or_else(|| {
+            WorkflowError::NotFound(
+                "This series has no occurrence on that date (a skipped date is not one)."
+                    .to_owned(),
+            )
+        })?;
+    Ok((row, repetition, occurrence))
+}
+
+/// Moves, retitles, cancels or restores one occurrence of the actor's series `id`. Any
+/// change raises the series' `SEQUENCE` (its overrides share it in feeds); the same
+/// form twice changes nothing. A published series so changed by an organiser who is
+/// not trusted joins the moderators' "recently changed" list, as any edit does.
+pub fn change_occurrence(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i32,
+    date: NaiveDate,
+    form: &OccurrenceForm,
+    now: DateTime<Utc>,
+) -> Result<OccurrenceRow, WorkflowError> {
+    conn.immediate_transaction(|conn| {
+        let (before, repetition, old) = own_occurrence(conn, actor, id, date)?;
+        let e = &before.event;
+        let tz = e.timezone.tz();
+        let first = e.schedule();
+        let rule_at = shifted(&first, date - first.first_date()).unwrap_or(first);
+        let mut errors = FieldErrors::default();
+        let title = match form.title.trim() {
+            "" => None,
+            t => errors
+                .check("title", EventTitle::parse(t))
+                .map(|t| t.as_str().to_owned())
+                .filter(|t| *t != e.title),
+        };
+        let status = match form.status.trim() {
+            "" | "scheduled" => OccurrenceStatus::Scheduled,
+            "cancelled" => OccurrenceStatus::Cancelled,
+            _ => {
+                errors.add("status", "Choose scheduled or cancelled.");
+                OccurrenceStatus::Scheduled
+            }
+        };
+        let day = match form.start_date.trim() {
+            "" => rule_at.first_date(),
+            d => match parse_iso_date(d) {
+                Some(d) => d,
+                None => {
+                    errors.add(
+                        "start_date",
+                        "Enter the date as year-month-day, such as 2026-12-12.",
+                    );
+                    rule_at.first_date()
+                }
+            },
+        };
+        let last_day = repetition
+            .occurrences
+            .last()
+            .map(|o| o.occurrence_date)
+            .unwrap_or(day);
+        if day < e.start_date || day > last_day {
+            errors.add(
+                "start_date",
+                format!(
+                    "An occurrence can move within the series' dates, {} to {}.",
+                    e.start_date.format("%-d %b %Y"),
+                    last_day.format("%-d %b %Y")
+                ),
+            );
+        }
+        let time = |name: &'static str, value: &str, errors: &mut FieldErrors| match value.trim() {
+            "" => None,
+            v => match parse_hh_mm(v) {
+                Some(t) => Some(t),
+                None => {
+                    errors.add(name, "Enter the time as hours:minutes, such as 19:30.");
+                    None
+                }
+            },
+        };
+        let schedule = match rule_at {
+            EventSchedule::AllDay { first, last } => {
+                let days = last - first;
+                EventSchedule::AllDay {
+                    first: day,
+                    last: day + days,
+                }
+            }
+            EventSchedule::Timed { start, end } => {
+                let start_time =
+                    time("start_time", &form.start_time, &mut errors).unwrap_or(start.time());
+                let new_start = day.and_time(start_time);
+                let length = end.map(|end| end - start).unwrap_or(DEFAULT_DURATION);
+                let new_end = match time("end_time", &form.end_time, &mut errors) {
+                    None => new_start + length,
+                    Some(t) => {
+                        let same_day = day.and_time(t);
+                        if same_day <= new_start {
+                            same_day + TimeDelta::days(1)
+                        } else {
+                            same_day
+                        }
+                    }
+                };
+                if let Err(err) = local_instant(tz, new_start) {
+                    errors.add("start_time", sentence(&err.to_string()));
+                }
+                EventSchedule::Timed {
+                    start: new_start,
+                    end: Some(new_end),
+                }
+            }
+        };
+        if !errors.is_empty() {
+            return Err(WorkflowError::Invalid(errors));
+        }
+        let restored = title.is_none()
+            && status == OccurrenceStatus::Scheduled
+            && schedule.first_date() == rule_at.first_date()
+            && schedule.start_time() == rule_at.start_time()
+            && (form.end_time.trim().is_empty()
+                || rule_at.end_time().map(|t| t.format("%H:%M").to_string())
+                    == Some(form.end_time.trim().to_owned()));
+        let mut new = old.overridden_as(
+            &if restored { rule_at } else { schedule },
+            tz,
+            title,
+            status,
+        );
+        new.overridden = !restored;
+        if new == old {
+            return Ok(old);
+        }
+        let before_form = before_form(conn, &before)?;
+        Repetition::save_occurrence(conn, &new)?;
+        let event = Event::touch(conn, id, now)?;
+        let publishes = actor.roles.publishes_directly(e.city_id);
+        after_organiser_change(conn, &before, &before_form, &event, publishes, now)?;
+        tracing::info!(event = id, %date, status = new.status, "occurrence changed");
+        Ok(new)
     })
 }

@@ -660,6 +660,8 @@ async fn api_the_openapi_document_lists_every_path() {
             "/api/v1/events",
             "/api/v1/events/{id}",
             "/api/v1/events/{id}/cancel",
+            "/api/v1/events/{id}/occurrences",
+            "/api/v1/events/{id}/occurrences/{date}",
             "/api/v1/events/{id}/postpone",
             "/api/v1/events/{id}/reinstate",
             "/api/v1/fields",

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// A token for the account with `email` (which must exist).
-fn token_for(app: &TestApp, email: &str) -> String {
+pub(crate) fn token_for(app: &TestApp, email: &str) -> String {
     let mut conn = app.pool.get().unwrap();
     let account = Account::find_by_email(&mut conn, email).unwrap();
     mint(
@@ -24,7 +24,7 @@ fn token_for(app: &TestApp, email: &str) -> String {
 }
 
 /// A request to the API with `token`, and `body` as JSON when given.
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: &str,
     path: &str,

@@ -17,6 +17,7 @@ fn all_events(conn: &mut DbConnection) -> Vec<EventWithCity> {
             from: Some("2000-01-01".parse().unwrap()),
             to: None,
             past: false,
+            open: None,
         },
         page: 1,
         per_page: 10_000,

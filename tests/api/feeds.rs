@@ -748,6 +748,8 @@ fn draft_of(e: &Event) -> creative_calendar::domain::EventDraft {
         is_free: e.is_free,
         organizer_name: e.organizer_name.clone(),
         status: e.status,
+        series: None,
+        hours: None,
     }
 }
 

@@ -390,6 +390,8 @@ impl TestApp {
                 is_free: true,
                 organizer_name: None,
                 status: EventStatus::Scheduled,
+                series: None,
+                hours: None,
             },
             moderation: ModerationState::Published,
         }

@@ -20,6 +20,7 @@ mod home_and_fields;
 mod malformed;
 mod moderation;
 mod organisers;
+mod recurrence;
 mod time_zones;
 mod tokens;
 mod two_servers;

@@ -1,13 +1,15 @@
 use std::collections::HashMap;
 
 use crate::db::{DbBackend, DbConnection, Dialect};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use diesel::dsl::{count_star, max, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 
-use super::{City, CountRows, Repetition, fts_query, like_pattern, lower};
-use crate::db::schema::{cities, data_revision, events};
+use super::{City, CountRows, OccurrenceStatus, Repetition, fts_query, like_pattern, lower};
+use crate::db::schema::{
+    cities, data_revision, event_closed_dates, event_occurrences, event_opening_hours, events,
+};
 use crate::domain::{
     CountryCode, CreativeField, EventDraft, EventKind, EventSchedule, EventStatus, ModerationState,
     ScheduleError, TimeZoneName,
@@ -242,11 +244,14 @@ pub struct Window {
     /// Only events that have ended, most recent first. Without it and without dates:
     /// events that have not ended, those running now first, then by start.
     pub past: bool,
+    /// Only events open on this local date: an occurrence of a series on it, opening
+    /// hours on its weekday (and not a closed date), or a single event running then.
+    pub open: Option<NaiveDate>,
 }
 
 impl Window {
     fn has_dates(&self) -> bool {
-        self.from.is_some() || self.to.is_some()
+        self.from.is_some() || self.to.is_some() || self.open.is_some()
     }
 }
 
@@ -268,6 +273,8 @@ pub struct EventQuery {
 #[derive(Debug, Clone)]
 pub struct EventPage {
     pub events: Vec<EventWithCity>,
+    /// The series and opening hours among them.
+    pub repetitions: HashMap<i32, Repetition>,
     /// The number of matches, counted up to [`COUNT_CAP`].
     pub total: i64,
     pub page: u32,
@@ -391,11 +398,72 @@ impl EventQuery {
             };
         }
         let window = self.window;
-        if let Some(from) = window.from {
-            query = query.filter(events::end_date.ge(from));
+        // A series' own date columns are its first occurrence; its other occurrences
+        // are found in `event_occurrences` (only series have rows there).
+        let has_occurrences = || {
+            event_occurrences::table
+                .filter(event_occurrences::event_id.eq(events::id))
+                .select(event_occurrences::event_id)
+        };
+        if window.from.is_some() || window.to.is_some() {
+            // Open ends as the first and last four-digit dates: they sort as dates both
+            // as SQLite's text and as PostgreSQL's dates (chrono's extremes do not).
+            let from = window
+                .from
+                .unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+            let to = window
+                .to
+                .unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
+            if window.to.is_some() {
+                query = query.filter(events::start_date.le(to));
+            }
+            let single = events::end_date
+                .ge(from)
+                .and(diesel::dsl::not(diesel::dsl::exists(has_occurrences())));
+            let occurrence = diesel::dsl::exists(
+                event_occurrences::table
+                    .filter(event_occurrences::event_id.eq(events::id))
+                    .filter(event_occurrences::status.ne(OccurrenceStatus::Skipped.slug()))
+                    .filter(event_occurrences::start_date.le(to))
+                    .filter(event_occurrences::end_date.ge(from))
+                    .select(event_occurrences::event_id),
+            );
+            query = query.filter(single.or(occurrence));
         }
-        if let Some(to) = window.to {
-            query = query.filter(events::start_date.le(to));
+        if let Some(day) = window.open {
+            let weekday = i32::try_from(day.weekday().num_days_from_monday()).unwrap_or(0);
+            let hours_of = || {
+                event_opening_hours::table
+                    .filter(event_opening_hours::event_id.eq(events::id))
+                    .select(event_opening_hours::event_id)
+            };
+            let plain = diesel::dsl::not(diesel::dsl::exists(has_occurrences()))
+                .and(diesel::dsl::not(diesel::dsl::exists(hours_of())));
+            let occurrence = diesel::dsl::exists(
+                event_occurrences::table
+                    .filter(event_occurrences::event_id.eq(events::id))
+                    .filter(event_occurrences::status.eq(OccurrenceStatus::Scheduled.slug()))
+                    .filter(event_occurrences::start_date.le(day))
+                    .filter(event_occurrences::end_date.ge(day))
+                    .select(event_occurrences::event_id),
+            );
+            let open_hours =
+                diesel::dsl::exists(hours_of().filter(event_opening_hours::weekday.eq(weekday)))
+                    .and(diesel::dsl::not(diesel::dsl::exists(
+                        event_closed_dates::table
+                            .filter(event_closed_dates::event_id.eq(events::id))
+                            .filter(event_closed_dates::day.eq(day))
+                            .select(event_closed_dates::event_id),
+                    )));
+            query = query
+                .filter(events::status.eq(EventStatus::Scheduled.slug()))
+                .filter(events::start_date.le(day))
+                .filter(
+                    events::end_date
+                        .ge(day)
+                        .and(plain.or(open_hours))
+                        .or(occurrence),
+                );
         }
         if window.past {
             query = query.filter(events::ends_at.le(now));
@@ -478,7 +546,9 @@ impl EventQuery {
                 self.load(conn, now, Slice::All, offset, limit)?,
             )
         };
+        let ids: Vec<i32> = events.iter().map(|e| e.id).collect();
         Ok(EventPage {
+            repetitions: Repetition::load_many(conn, &ids)?,
             events: with_cities(conn, events)?,
             total,
             page,
@@ -508,6 +578,8 @@ pub struct Seek {
 #[derive(Debug, Clone)]
 pub struct SeekPage {
     pub events: Vec<EventWithCity>,
+    /// The series and opening hours among them.
+    pub repetitions: HashMap<i32, Repetition>,
     /// Every match of the filters and `updated_since`, wherever the page starts, counted
     /// up to [`COUNT_CAP`].
     pub total: i64,
@@ -560,7 +632,9 @@ impl EventQuery {
         }
         let more = events.len() > wanted;
         events.truncate(wanted);
+        let ids: Vec<i32> = events.iter().map(|e| e.id).collect();
         Ok(SeekPage {
+            repetitions: Repetition::load_many(conn, &ids)?,
             events: with_cities(conn, events)?,
             total,
             more,
@@ -601,6 +675,8 @@ impl EventQuery {
 #[derive(Debug, Clone)]
 pub struct FeedEvents {
     pub events: Vec<EventWithCity>,
+    /// The series and opening hours among them.
+    pub repetitions: HashMap<i32, Repetition>,
     /// More events matched than the feed may hold; the latest were left out.
     pub truncated: bool,
 }
@@ -624,7 +700,9 @@ impl EventQuery {
             .load(conn)?;
         let truncated = events.len() > limit;
         events.truncate(limit);
+        let ids: Vec<i32> = events.iter().map(|e| e.id).collect();
         Ok(FeedEvents {
+            repetitions: Repetition::load_many(conn, &ids)?,
             events: with_cities(conn, events)?,
             truncated,
         })
@@ -852,6 +930,18 @@ impl Event {
                 .select(Event::as_select())
                 .first(conn)
         })
+    }
+
+    /// Records a change made beside the row (one occurrence of a series): `SEQUENCE` up,
+    /// `updated_at` now, so that feeds, their ETags and calendars see it.
+    pub fn touch(conn: &mut DbConnection, id: i32, now: DateTime<Utc>) -> QueryResult<Event> {
+        crate::on_backend!(conn, c => diesel::update(events::table.find(id))
+            .set((
+                events::sequence.eq(events::sequence + 1),
+                events::updated_at.eq(now.naive_utc()),
+            ))
+            .returning(Event::as_returning())
+            .get_result(c))
     }
 
     /// Drops the note of a postponement once the event has new dates; part of the

@@ -4,17 +4,19 @@ use actix_web::{HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDateTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
-use super::json::{EventBody, EventJson, EventsBody, EventsMeta};
+use super::json::{EventBody, EventJson, EventsBody, EventsMeta, OccurrenceJson};
 use super::{ApiResult, BadParameter, Missing, Unchanged, json_response};
-use crate::db::models::{Event, Seek};
+use crate::db::models::{Event, OccurrenceRow, Repetition, Seek};
 use crate::error::{AppError, OrWhenMissing};
 use crate::urlencoded::Query;
 use crate::web::AppState;
+use crate::web::api::schema::DateParam;
 use crate::web::pages::events::{event_query, filter_city, no_event, parse_event_id};
+use crate::web::params::parse_date;
 use crate::web::params::{EventFilter, EventsParams, short};
 
 /// The most events one page holds, and how many it holds unless told.
@@ -225,7 +227,7 @@ pub async fn list_events(
                 updated_since,
                 limit,
             };
-            Ok(event_query(&filter, city.as_ref(), limit).seek(conn, now, &seek)?)
+            Ok(event_query(&filter, city.as_ref(), limit, now).seek(conn, now, &seek)?)
         })
         .await?;
     let next_cursor = page
@@ -242,7 +244,7 @@ pub async fn list_events(
         events: page
             .events
             .iter()
-            .map(|row| EventJson::new(row, &state.public_url))
+            .map(|row| EventJson::new(row, page.repetitions.get(&row.event.id), &state.public_url))
             .collect(),
         meta: EventsMeta {
             total: page.total,
@@ -272,15 +274,113 @@ pub async fn show_event(
     id: web::Path<String>,
 ) -> ApiResult {
     let id = parse_event_id(&id)?;
-    let row = state
-        .db(move |conn| Event::find_published(conn, id).or_when_missing(no_event))
+    let (row, repetition) = state
+        .db(move |conn| {
+            let row = Event::find_published(conn, id).or_when_missing(no_event)?;
+            Ok((row, Repetition::load(conn, id)?))
+        })
         .await?;
     json_response(
         &req,
         &EventBody {
-            event: EventJson::new(&row, &state.public_url),
+            event: EventJson::new(&row, Some(&repetition), &state.public_url),
         },
     )
+}
+
+/// The query of `GET /api/v1/events/{id}/occurrences`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OccurrencesParams {
+    /// Only occurrences running on or after this local date (YYYY-MM-DD).
+    #[param(value_type = Option<DateParam>)]
+    pub from: Option<String>,
+    /// Only occurrences that start on or before this local date (YYYY-MM-DD).
+    #[param(value_type = Option<DateParam>)]
+    pub to: Option<String>,
+}
+
+/// The occurrences of a published event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OccurrencesBody {
+    pub occurrences: Vec<OccurrenceJson>,
+}
+
+/// Every occurrence of a published series (a single event has one: itself), in
+/// order, with its local and UTC times and its status; skipped dates are not listed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/occurrences",
+    tag = "events",
+    params(("id" = u32, Path, description = "The event's id", minimum = 1), OccurrencesParams),
+    responses(
+        (status = 200, description = "The occurrences", body = OccurrencesBody),
+        Unchanged,
+        Missing,
+    )
+)]
+pub async fn list_occurrences(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    params: Query<OccurrencesParams>,
+) -> ApiResult {
+    let id = parse_event_id(&id)?;
+    let from = parse_date("from", &params.from)?;
+    let to = parse_date("to", &params.to)?;
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(
+            AppError::bad_request("to", "the end date is before the start date (from)").into(),
+        );
+    }
+    let (row, repetition) = state
+        .db(move |conn| {
+            let row = Event::find_published(conn, id).or_when_missing(no_event)?;
+            Ok((row, Repetition::load(conn, id)?))
+        })
+        .await?;
+    let in_range = |o: &OccurrenceRow| {
+        from.is_none_or(|f| o.end_date >= f) && to.is_none_or(|t| o.start_date <= t)
+    };
+    let occurrences = if repetition.is_series() {
+        repetition
+            .listed()
+            .filter(|o| in_range(o))
+            .map(|o| OccurrenceJson::new(&row, o))
+            .collect()
+    } else {
+        let e = &row.event;
+        let tz = e.timezone.tz();
+        let schedule = e.schedule();
+        let (starts_at, ends_at) = (e.starts_at_utc(), e.ends_at_utc());
+        let own = OccurrenceRow {
+            event_id: e.id,
+            occurrence_date: e.start_date,
+            status: if e.status == crate::domain::EventStatus::Cancelled {
+                "cancelled"
+            } else {
+                "scheduled"
+            }
+            .to_owned(),
+            start_date: e.start_date,
+            start_time: e.start_time,
+            end_date: schedule.last_date(),
+            end_time: schedule
+                .end_time()
+                .or_else(|| (!e.all_day).then(|| ends_at.with_timezone(&tz).time())),
+            starts_at: starts_at.naive_utc(),
+            ends_at: ends_at.naive_utc(),
+            title: None,
+            overridden: false,
+        };
+        std::iter::once(own)
+            .filter(|o| in_range(o))
+            .map(|o| OccurrenceJson::new(&row, &o))
+            .collect()
+    };
+    json_response(&req, &OccurrencesBody { occurrences })
 }
 
 #[cfg(test)]

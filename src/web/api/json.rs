@@ -6,7 +6,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::models::{City, EventWithCity};
+use crate::db::models::{City, EventWithCity, OccurrenceRow, Repetition};
+use crate::domain::recurrence::weekday_slug;
 use crate::domain::{CreativeField, EventKind, EventSchedule, EventStatus};
 
 /// A point on the map.
@@ -107,6 +108,92 @@ pub struct EventJson {
     /// day after the last), with the zone's UTC offset at that moment.
     #[schema(format = DateTime, example = "2026-12-12T23:00:00+00:00")]
     pub ends_at: String,
+    /// How it repeats: `none`, `daily`, `weekly`, `monthly_by_date`,
+    /// `monthly_by_weekday` or `yearly`. For a series, `start` … `ends_at` are its
+    /// first occurrence; `GET …/occurrences` lists them all.
+    #[schema(example = "none")]
+    pub repeat: String,
+    #[schema(required = true)]
+    pub repeat_interval: Option<u16>,
+    pub repeat_weekdays: Vec<String>,
+    /// `1` … `4` or `last`.
+    #[schema(required = true)]
+    pub repeat_nth: Option<String>,
+    #[schema(required = true)]
+    pub repeat_until: Option<String>,
+    #[schema(required = true)]
+    pub repeat_count: Option<u16>,
+    /// Dates of the series that do not happen.
+    pub skip_dates: Vec<String>,
+    /// The end of the last occurrence (RFC 3339), for a series; else `ends_at`.
+    #[schema(format = DateTime)]
+    pub series_ends_at: String,
+    /// An exhibition's week, local to the city.
+    pub opening_hours: Vec<OpeningHoursJson>,
+    pub closed_dates: Vec<String>,
+}
+
+/// One weekday's opening.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OpeningHoursJson {
+    #[schema(example = "tu")]
+    pub weekday: &'static str,
+    #[schema(example = "10:00")]
+    pub opens: String,
+    #[schema(example = "18:00")]
+    pub closes: String,
+}
+
+/// One occurrence of a series.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OccurrenceJson {
+    /// The date the rule gives it, local: its key in `PATCH …/occurrences/{date}`.
+    #[schema(example = "2026-12-08")]
+    pub date: String,
+    /// Where it is, local to the city (as an event's `start` and `end`).
+    #[schema(example = "2026-12-08T18:00")]
+    pub start: String,
+    #[schema(example = "2026-12-08T20:00")]
+    pub end: String,
+    #[schema(format = DateTime, example = "2026-12-08T18:00:00+01:00")]
+    pub starts_at: String,
+    #[schema(format = DateTime, example = "2026-12-08T20:00:00+01:00")]
+    pub ends_at: String,
+    /// `scheduled` or `cancelled`.
+    #[schema(example = "scheduled")]
+    pub status: &'static str,
+    /// Its own title, or the series'.
+    pub title: String,
+}
+
+impl OccurrenceJson {
+    pub fn new(row: &EventWithCity, o: &OccurrenceRow) -> OccurrenceJson {
+        let tz = row.event.timezone.tz();
+        let (start, end) = local_span(&o.schedule(), o.ends_at_utc(), tz);
+        OccurrenceJson {
+            date: o.occurrence_date.to_string(),
+            start,
+            end,
+            starts_at: with_offset(o.starts_at_utc(), tz),
+            ends_at: with_offset(o.ends_at_utc(), tz),
+            status: o.status().slug(),
+            title: o.title.clone().unwrap_or_else(|| row.event.title.clone()),
+        }
+    }
+}
+
+/// The local `start` and `end` of a schedule, as the API writes them.
+fn local_span(schedule: &EventSchedule, ends_at: DateTime<Utc>, tz: Tz) -> (String, String) {
+    match *schedule {
+        EventSchedule::AllDay { first, last } => (first.to_string(), last.to_string()),
+        EventSchedule::Timed { start, end } => (
+            start.format(LOCAL_MINUTE).to_string(),
+            // Without an end of its own, it ends when its instants say.
+            end.unwrap_or_else(|| ends_at.with_timezone(&tz).naive_local())
+                .format(LOCAL_MINUTE)
+                .to_string(),
+        ),
+    }
 }
 
 /// RFC 3339 in UTC, to the second: `2026-11-28T12:00:00Z`.
@@ -123,18 +210,18 @@ fn with_offset(t: DateTime<Utc>, tz: Tz) -> String {
 const LOCAL_MINUTE: &str = "%Y-%m-%dT%H:%M";
 
 impl EventJson {
-    pub fn new(row: &EventWithCity, public_url: &str) -> EventJson {
+    pub fn new(
+        row: &EventWithCity,
+        repetition: Option<&Repetition>,
+        public_url: &str,
+    ) -> EventJson {
         let e = &row.event;
         let tz = e.timezone.tz();
-        let (start, end) = match e.schedule() {
-            EventSchedule::AllDay { first, last } => (first.to_string(), last.to_string()),
-            EventSchedule::Timed { start, end } => (
-                start.format(LOCAL_MINUTE).to_string(),
-                // Without an end of its own, the event ends when its instants say.
-                end.unwrap_or_else(|| e.ends_at_utc().with_timezone(&tz).naive_local())
-                    .format(LOCAL_MINUTE)
-                    .to_string(),
-            ),
+        let (start, end) = local_span(&e.schedule(), e.ends_at_utc(), tz);
+        let rule = repetition.and_then(|r| r.rule.as_ref());
+        let hours = repetition.and_then(|r| r.hours.as_ref());
+        let dates = |d: &std::collections::BTreeSet<chrono::NaiveDate>| -> Vec<String> {
+            d.iter().map(|d| d.to_string()).collect()
         };
         let url = format!("{public_url}/events/{}", e.id);
         EventJson {
@@ -173,6 +260,36 @@ impl EventJson {
             timezone: e.timezone.name().to_owned(),
             starts_at: with_offset(e.starts_at_utc(), tz),
             ends_at: with_offset(e.ends_at_utc(), tz),
+            repeat: rule.map_or("none", |r| r.frequency.slug()).to_owned(),
+            repeat_interval: rule.map(|r| r.interval),
+            repeat_weekdays: rule
+                .map(|r| {
+                    r.weekdays
+                        .iter()
+                        .map(|d| weekday_slug(*d).to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            repeat_nth: rule.and_then(|r| r.nth).map(|n| n.slug()),
+            repeat_until: rule.and_then(|r| r.until()).map(|d| d.to_string()),
+            repeat_count: rule.and_then(|r| r.count()),
+            skip_dates: repetition
+                .map(|r| dates(&r.skip_dates()))
+                .unwrap_or_default(),
+            series_ends_at: with_offset(e.last_ends_at_utc(), tz),
+            opening_hours: hours
+                .map(|h| {
+                    h.week
+                        .iter()
+                        .map(|(day, opens, closes)| OpeningHoursJson {
+                            weekday: weekday_slug(day),
+                            opens: opens.format("%H:%M").to_string(),
+                            closes: closes.format("%H:%M").to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            closed_dates: hours.map(|h| dates(&h.closed_dates)).unwrap_or_default(),
         }
     }
 }

@@ -75,6 +75,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::patch().to(writes::update_event))
                     .route(web::delete().to(writes::delete_event)),
             )
+            .service(readable(
+                "/events/{id}/occurrences",
+                events::list_occurrences,
+                ALLOW,
+            ))
+            .service(
+                web::resource("/events/{id}/occurrences/{date}")
+                    .route(web::patch().to(writes::update_occurrence))
+                    .default_service(web::to(|| async {
+                        Err::<HttpResponse, _>(ApiError(AppError::MethodNotAllowed("PATCH")))
+                    })),
+            )
             .service(postable("/events/{id}/cancel").route(web::post().to(writes::cancel_event)))
             .service(
                 postable("/events/{id}/postpone").route(web::post().to(writes::postpone_event)),

@@ -49,12 +49,14 @@ slug_schema! {
     paths(
         super::events::list_events,
         super::events::show_event,
+        super::events::list_occurrences,
         super::cities::list_cities,
         super::cities::show_city,
         super::fields::list_fields,
         super::fields::show_field,
         super::writes::create_event,
         super::writes::update_event,
+        super::writes::update_occurrence,
         super::writes::delete_event,
         super::writes::cancel_event,
         super::writes::postpone_event,
@@ -71,6 +73,8 @@ slug_schema! {
         ErrorItem,
         super::writes::EventInput,
         super::writes::NoteInput,
+        super::writes::OccurrenceInput,
+        super::writes::OpeningHoursInput,
         // The parameters' own schemas, referred to by the parameters (utoipa collects
         // only those that bodies use).
         super::schema::CountryParam,

@@ -14,7 +14,7 @@ use super::body::{Json, JsonFields, MaybeJson};
 use super::events::{Cursor, parse_limit};
 use super::json::EventJson;
 use crate::auth::token::TokenBearer;
-use crate::db::models::{ApiToken, Event, EventWithCity};
+use crate::db::models::{ApiToken, Event, EventWithCity, Repetition};
 use crate::domain::EventKind;
 use crate::domain::recurrence::weekdays;
 use crate::domain::{ALL_DAY_TICKED, EventForm, FORM_ORDER, ModerationState};
@@ -234,9 +234,9 @@ pub struct OwnEventJson {
 }
 
 impl OwnEventJson {
-    fn new(row: &EventWithCity, public_url: &str) -> OwnEventJson {
+    fn new(row: &EventWithCity, repetition: &Repetition, public_url: &str) -> OwnEventJson {
         OwnEventJson {
-            event: EventJson::new(row, public_url),
+            event: EventJson::new(row, Some(repetition), public_url),
             moderation: row.event.moderation,
             moderation_note: row.event.moderation_note.clone(),
         }
@@ -319,8 +319,9 @@ async fn own_event_response(
     id: i32,
     status: StatusCode,
 ) -> ApiResult {
-    let row = run(state, move |conn| {
-        events::find_visible(conn, Some(&actor), id)
+    let (row, repetition) = run(state, move |conn| {
+        let row = events::find_visible(conn, Some(&actor), id)?;
+        Ok((row, Repetition::load(conn, id)?))
     })
     .await?;
     let mut response = HttpResponse::build(status);
@@ -333,7 +334,7 @@ async fn own_event_response(
     Ok(response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(OwnEventBody {
-            event: OwnEventJson::new(&row, &state.public_url),
+            event: OwnEventJson::new(&row, &repetition, &state.public_url),
         }))
 }
 
@@ -401,6 +402,82 @@ pub async fn update_event(
     })
     .await?;
     own_event_response(&state, actor, id, StatusCode::OK).await
+}
+
+/// The body of `PATCH /api/v1/events/{id}/occurrences/{date}`: the occurrence as it
+/// should be. An empty or missing field takes the series' value, so `{}` puts the
+/// occurrence back where the rule has it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct OccurrenceInput {
+    /// Its own title; empty: the series'.
+    pub title: Option<String>,
+    /// The local date it moves to; within the series' dates.
+    #[schema(value_type = Option<DateParam>, example = "2026-12-09")]
+    pub start_date: Option<String>,
+    #[schema(value_type = Option<TimeParam>, example = "19:00")]
+    pub start_time: Option<String>,
+    #[schema(value_type = Option<TimeParam>, example = "21:00")]
+    pub end_time: Option<String>,
+    /// `scheduled` or `cancelled`.
+    #[schema(example = "cancelled")]
+    pub status: Option<String>,
+}
+
+impl JsonFields for OccurrenceInput {
+    const FIELDS: &'static [&'static str] =
+        &["title", "start_date", "start_time", "end_time", "status"];
+}
+
+/// Moves, retitles, cancels or restores one occurrence of a series of the token's
+/// owner. The series' SEQUENCE rises, and feeds carry the occurrence as an override
+/// (RECURRENCE-ID).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{id}/occurrences/{date}",
+    tag = "writing",
+    security(("token" = [])),
+    params(
+        ("id" = u32, Path, description = "The series' id", minimum = 1),
+        ("date" = String, Path, description = "The occurrence's date, as the rule gives it (YYYY-MM-DD)"),
+    ),
+    request_body(content = OccurrenceInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The occurrence, as it now is", body = crate::web::api::events::OccurrencesBody),
+        WriteRefusals,
+    )
+)]
+pub async fn update_occurrence(
+    state: web::Data<AppState>,
+    bearer: TokenBearer,
+    path: web::Path<(String, String)>,
+    body: Result<Json<OccurrenceInput>, ApiError>,
+) -> ApiResult {
+    let (id, date) = path.into_inner();
+    let id = parse_event_id(&id)?;
+    let date = crate::domain::parse_iso_date(&date).ok_or_else(|| {
+        AppError::not_found("This series has no occurrence on that date (write it YYYY-MM-DD).")
+    })?;
+    let Json(input) = body?;
+    let actor = writer(&state, &bearer).await?;
+    let now = state.clock.now();
+    let form = events::OccurrenceForm {
+        title: input.title.unwrap_or_default(),
+        start_date: input.start_date.unwrap_or_default(),
+        start_time: input.start_time.unwrap_or_default(),
+        end_time: input.end_time.unwrap_or_default(),
+        status: input.status.unwrap_or_default(),
+    };
+    let (row, occurrence) = run(&state, move |conn| {
+        let occurrence = events::change_occurrence(conn, &actor, id, date, &form, now)?;
+        Ok((events::find_visible(conn, Some(&actor), id)?, occurrence))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(crate::web::api::events::OccurrencesBody {
+            occurrences: vec![super::json::OccurrenceJson::new(&row, &occurrence)],
+        }))
 }
 
 /// Cancels, postpones or reinstates event `id` of the token's owner, with `note`.
@@ -588,7 +665,7 @@ pub async fn my_events(
             events: found
                 .events
                 .iter()
-                .map(|m| OwnEventJson::new(&m.row, &state.public_url))
+                .map(|m| OwnEventJson::new(&m.row, &m.repetition, &state.public_url))
                 .collect(),
             meta: OwnEventsMeta {
                 total: found.total,

@@ -388,7 +388,12 @@ fn build_feed(state: &AppState, spec: &FeedSpec) -> Result<Built, AppError> {
     // Every write it holds was committed, and so stamped, before this.
     let read_at = state.clock.now();
     drop(conn);
-    let body = ical::render(&data.info, &Site { public_url }, &data.events.events);
+    let body = ical::render(
+        &data.info,
+        &Site { public_url },
+        &data.events.events,
+        &data.events.repetitions,
+    );
     let changed = data
         .changed
         .map(|t| t.min(read_at))
@@ -467,7 +472,7 @@ fn load(
                 description: format!("{heading}, as listed at {page_url}"),
                 page_url,
             };
-            (info, event_query(filter, city.as_ref(), 1), city)
+            (info, event_query(filter, city.as_ref(), 1, now), city)
         }
     };
 
@@ -505,12 +510,14 @@ fn load_event(conn: &mut DbConnection, id: i32, public_url: &str) -> Result<Feed
         page_url: format!("{public_url}/events/{id}"),
     };
     let filename = download_name(&row.event.title, id);
+    let repetitions = crate::db::models::Repetition::load_many(conn, &[id])?;
     let events = vec![row];
     Ok(FeedData {
         info,
         changed: latest_change(&events, None, None),
         events: FeedEvents {
             events,
+            repetitions,
             truncated: false,
         },
         filename: Some(filename),

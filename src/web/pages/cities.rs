@@ -214,7 +214,7 @@ pub async fn show_city(
             zone_label(city.tz(), &city.name, now)
         ),
         utc_offset: utc_offset_label(city.tz(), now),
-        events: EventCard::list(&result.events, now),
+        events: EventCard::list(&result.events, &result.repetitions, now),
         pager: Pager::new(&result, |p| paged(&base, p)),
         past_url: format!("/events?city={}&past=1", city.slug),
         subscription: Subscription::new(

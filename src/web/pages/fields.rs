@@ -67,7 +67,7 @@ pub async fn show_field(
         section: "fields",
         field,
         cities,
-        events: EventCard::list(&result.events, now),
+        events: EventCard::list(&result.events, &result.repetitions, now),
         pager: Pager::new(&result, |p| paged(&base, p)),
         subscription: Subscription::new(
             &state.public_url,

@@ -3,7 +3,7 @@ use actix_web::web::Html;
 use askama::Template;
 
 use super::{EventCard, render};
-use crate::db::models::{City, Event};
+use crate::db::models::{City, Event, Repetition};
 use crate::domain::CreativeField;
 use crate::error::AppError;
 use crate::web::AppState;
@@ -21,19 +21,19 @@ pub struct HomePage {
 pub async fn home(state: web::Data<AppState>) -> Result<Html, AppError> {
     let now = state.clock.now();
     let counts = state.upcoming_counts().await?;
-    let (on_now, next, city_count) = state
+    let (on_now, next, city_count, repetitions) = state
         .db(move |conn| {
-            Ok((
-                Event::on_now(conn, now, 6)?,
-                Event::starting_next(conn, now, 12)?,
-                City::count(conn)?,
-            ))
+            let on_now = Event::on_now(conn, now, 6)?;
+            let next = Event::starting_next(conn, now, 12)?;
+            let ids: Vec<i32> = on_now.iter().chain(&next).map(|r| r.event.id).collect();
+            let repetitions = Repetition::load_many(conn, &ids)?;
+            Ok((on_now, next, City::count(conn)?, repetitions))
         })
         .await?;
     render(&HomePage {
         section: "home",
-        on_now: EventCard::list(&on_now, now),
-        next: EventCard::list(&next, now),
+        on_now: EventCard::list(&on_now, &repetitions, now),
+        next: EventCard::list(&next, &repetitions, now),
         fields: CreativeField::ALL
             .iter()
             .map(|f| (*f, counts.by_field.get(f).copied().unwrap_or(0)))

@@ -17,6 +17,10 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use crate::db::models::{EventPage, EventWithCity};
+use std::collections::HashMap;
+
+use crate::db::models::{Event, Repetition};
+use crate::domain::recurrence::Hours;
 use crate::domain::{CreativeField, EventKind, EventStatus, When};
 use crate::error::AppError;
 
@@ -38,12 +42,40 @@ pub struct EventCard {
     pub when: When,
     pub status: EventStatus,
     pub on_now: bool,
+    /// A series: "Every Tue and Thu, 18:00–20:00, until 30 Jun 2027 (next: Tue 8 Dec)".
+    pub repeats: Option<String>,
+    /// An exhibition running today: "Open today 10:00–18:00" or "Closed today".
+    pub open_today: Option<String>,
 }
 
 impl EventCard {
-    pub fn new(row: &EventWithCity, now: DateTime<Utc>) -> EventCard {
+    pub fn new(
+        row: &EventWithCity,
+        repetition: Option<&Repetition>,
+        now: DateTime<Utc>,
+    ) -> EventCard {
         let e = &row.event;
+        let tz = e.timezone.tz();
+        if let Some(rep) = repetition.filter(|r| r.is_series()) {
+            // A series shows once, at its next occurrence (or its last, once over).
+            let next = rep.next(now).or_else(|| rep.listed().last());
+            let mut card = EventCard::new(row, None, now);
+            if let Some(next) = next {
+                card.when = When::full(&next.schedule(), tz, &row.city.name);
+                card.on_now = next.starts_at_utc() <= now && now < next.ends_at_utc();
+                if let Some(title) = &next.title {
+                    card.title = title.clone();
+                }
+            }
+            card.repeats = series_line(e, rep, now);
+            return card;
+        }
+        let open_today = repetition
+            .and_then(|r| r.hours.as_ref())
+            .and_then(|hours| open_today(e, hours, now));
         EventCard {
+            repeats: None,
+            open_today,
             id: e.id,
             title: e.title.clone(),
             kind: e.kind,
@@ -66,9 +98,51 @@ impl EventCard {
         self.status == EventStatus::Postponed
     }
 
-    pub fn list(rows: &[EventWithCity], now: DateTime<Utc>) -> Vec<EventCard> {
-        rows.iter().map(|r| EventCard::new(r, now)).collect()
+    pub fn list(
+        rows: &[EventWithCity],
+        repetitions: &HashMap<i32, Repetition>,
+        now: DateTime<Utc>,
+    ) -> Vec<EventCard> {
+        rows.iter()
+            .map(|r| EventCard::new(r, repetitions.get(&r.event.id), now))
+            .collect()
     }
+}
+
+/// "Every Tue and Thu, 18:00–20:00, until 30 Jun 2027 (next: Tue 8 Dec)": how a
+/// series reads in a listing and on its page.
+pub fn series_line(e: &Event, rep: &Repetition, now: DateTime<Utc>) -> Option<String> {
+    let rule = rep.rule.as_ref()?;
+    let mut line = rule.describe(e.start_date);
+    if let (Some(start), Some(end)) = (e.start_time, e.end_time) {
+        line.push_str(&format!(
+            ", {}–{}",
+            start.format("%H:%M"),
+            end.format("%H:%M")
+        ));
+    } else if let Some(start) = e.start_time {
+        line.push_str(&format!(", {}", start.format("%H:%M")));
+    }
+    line.push_str(", ");
+    line.push_str(&rule.describe_end());
+    match rep.next(now) {
+        Some(next) => line.push_str(&format!(" (next: {})", next.start_date.format("%a %-d %b"))),
+        None => line.push_str(" (over)"),
+    }
+    Some(line)
+}
+
+/// "Open today 10:00–18:00" or "Closed today", in the event's zone, while it runs.
+pub fn open_today(e: &Event, hours: &Hours, now: DateTime<Utc>) -> Option<String> {
+    let today = now.with_timezone(&e.timezone.tz()).date_naive();
+    (e.start_date <= today && today <= e.end_date).then(|| match hours.on(today) {
+        Some((opens, closes)) => format!(
+            "Open today {}–{}",
+            opens.format("%H:%M"),
+            closes.format("%H:%M")
+        ),
+        None => "Closed today".to_owned(),
+    })
 }
 
 /// "Page 2 of 9" with links that keep the filters.
@@ -100,6 +174,7 @@ impl Pager {
     pub fn for_total(total: i64, page: u32, per_page: u32, url: impl Fn(u32) -> String) -> Pager {
         let counted = EventPage {
             events: vec![],
+            repetitions: Default::default(),
             total,
             page,
             per_page,
@@ -151,6 +226,7 @@ mod tests {
     #[test]
     fn a_capped_count_says_more_than() {
         let page = EventPage {
+            repetitions: Default::default(),
             events: vec![],
             total: COUNT_CAP,
             page: 1,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::auth::{Checked, Viewer};
 use crate::db::models::{City, CityFilter, EventWithCity};
+use crate::domain::recurrence;
 use crate::domain::{CreativeField, EventForm, EventKind, FieldErrors, ModerationState};
 use crate::error::AppError;
 use crate::urlencoded::Query;
@@ -43,6 +44,69 @@ pub struct EventFormPage {
 }
 
 impl EventFormPage {
+    /// The choices of "Repeats": (value, label, selected).
+    fn repeat_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let chosen = match self.form.repeat.trim() {
+            "" => "none",
+            other => other,
+        };
+        [
+            ("none", "Does not repeat"),
+            ("daily", "Every day"),
+            ("weekly", "Every week, on the weekdays ticked below"),
+            ("monthly_by_date", "Every month, on the same date"),
+            (
+                "monthly_by_weekday",
+                "Every month, on the same weekday (such as the first Friday)",
+            ),
+            ("yearly", "Every year"),
+        ]
+        .into_iter()
+        .map(|(v, l)| (v, l, v == chosen))
+        .collect()
+    }
+
+    /// The weekday boxes: (slug, name, ticked).
+    fn weekday_boxes(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let ticked = self.form.ticked_weekdays();
+        recurrence::weekdays()
+            .map(|(slug, day)| (slug, recurrence::weekday_name(day), ticked.contains(&slug)))
+            .collect()
+    }
+
+    /// The choices of "which weekday of the month": (value, label, selected).
+    fn nth_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let chosen = self.form.repeat_nth.trim();
+        [
+            ("", "As the first date is"),
+            ("1", "First"),
+            ("2", "Second"),
+            ("3", "Third"),
+            ("4", "Fourth"),
+            ("last", "Last"),
+        ]
+        .into_iter()
+        .map(|(v, l)| (v, l, v == chosen))
+        .collect()
+    }
+
+    /// One row of the opening hours a weekday: (slug, name, opens, closes).
+    fn hours_rows(&self) -> Vec<(&'static str, &'static str, String, String)> {
+        self.form
+            .hours_fields()
+            .into_iter()
+            .zip(recurrence::weekdays())
+            .map(|((slug, opens, closes), (_, day))| {
+                (
+                    slug,
+                    recurrence::weekday_name(day),
+                    opens.to_owned(),
+                    closes.to_owned(),
+                )
+            })
+            .collect()
+    }
+
     /// A date field shows what was typed even when it is not a date: as a text field,
     /// because a date field would drop it (and an invalid value is not valid HTML).
     fn date_kind(&self, value: &str) -> &'static str {

@@ -4,6 +4,7 @@
 
 pub mod form;
 pub mod mine;
+pub mod occurrence;
 pub mod status;
 
 use actix_web::web::Html;
@@ -139,7 +140,7 @@ pub async fn list_events(
     let (city, countries, cities, result) = state
         .db(move |conn| {
             let city = filter_city(conn, &f)?;
-            let result = event_query(&f, city.as_ref(), per_page).run(conn, now)?;
+            let result = event_query(&f, city.as_ref(), per_page, now).run(conn, now)?;
             let countries = City::countries(conn)?;
             let cities = City::list(conn, &CityFilter::default())?
                 .into_iter()
@@ -170,7 +171,7 @@ pub async fn list_events(
     });
     render(&EventsPage {
         section: "events",
-        events: EventCard::list(&result.events, now),
+        events: EventCard::list(&result.events, &result.repetitions, now),
         pager,
         heading,
         subscription,
@@ -211,6 +212,31 @@ pub struct EventShowPage {
     pub is_owner: bool,
     /// The signed-in viewer moderates the event's city.
     pub can_moderate: bool,
+    /// A series: how it repeats.
+    pub repeats: Option<String>,
+    /// A series' occurrences from now on (at most [`OCCURRENCES_SHOWN`]).
+    pub occurrences: Vec<OccurrenceLine>,
+    /// How many more follow those shown.
+    pub more_occurrences: usize,
+    /// Skipped dates, and occurrences moved, retitled or cancelled.
+    pub exceptions: Vec<String>,
+    /// An exhibition's week: (weekday, hours or "Closed").
+    pub hours: Vec<(&'static str, String)>,
+    pub closed_dates: Vec<String>,
+    /// "Open today 10:00–18:00" or "Closed today", while it runs.
+    pub open_today: Option<String>,
+}
+
+/// How many upcoming occurrences a series' page lists.
+pub const OCCURRENCES_SHOWN: usize = 12;
+
+/// One occurrence on a series' page.
+pub struct OccurrenceLine {
+    pub date: String,
+    pub when: When,
+    pub title: Option<String>,
+    pub cancelled: bool,
+    pub moved: bool,
 }
 
 impl EventShowPage {
@@ -284,15 +310,40 @@ pub async fn show_event(
     let now = state.clock.now();
     let schedule = row.event.schedule();
     let page_url = format!("{}/events/{}", state.public_url, row.event.id);
-    let json_ld = json_for_script(&json_ld(&row, &schedule, &page_url));
     let add_to_calendar = AddToCalendar::new(&state.public_url, &row);
+    let id = row.event.id;
+    let repetition = state
+        .db(move |conn| Ok(crate::db::models::Repetition::load(conn, id)?))
+        .await?;
+    let repetition_view = RepetitionView::new(&row, &repetition, now);
+    let json_ld = json_for_script(&with_schedule(
+        json_ld(&row, &schedule, &page_url),
+        &row,
+        &repetition,
+    ));
     let EventWithCity { event, city } = row;
+    let RepetitionView {
+        repeats,
+        occurrences,
+        more_occurrences,
+        exceptions,
+        hours,
+        closed_dates,
+        open_today,
+    } = repetition_view;
     let page = EventShowPage {
+        repeats,
+        occurrences,
+        more_occurrences,
+        exceptions,
+        hours,
+        closed_dates,
+        open_today,
         section: "events",
         when: When::full(&schedule, event.timezone.tz(), &city.name),
         description_html: description_html(&event.description),
         on_now: event.is_on_at(now),
-        ended: event.ends_at_utc() <= now,
+        ended: event.last_ends_at_utc() <= now,
         json_ld,
         add_to_calendar,
         event,
@@ -309,6 +360,166 @@ pub async fn show_event(
             .content_type(actix_web::http::header::ContentType::html())
             .body(html)
     })
+}
+
+/// What a page shows of an event's repetition.
+struct RepetitionView {
+    repeats: Option<String>,
+    occurrences: Vec<OccurrenceLine>,
+    more_occurrences: usize,
+    exceptions: Vec<String>,
+    hours: Vec<(&'static str, String)>,
+    closed_dates: Vec<String>,
+    open_today: Option<String>,
+}
+
+impl RepetitionView {
+    fn new(row: &EventWithCity, rep: &crate::db::models::Repetition, now: DateTime<Utc>) -> Self {
+        use crate::db::models::OccurrenceStatus;
+        use crate::domain::recurrence::{weekday_name, weekdays};
+        let e = &row.event;
+        let tz = e.timezone.tz();
+        let first = e.schedule();
+        let upcoming: Vec<_> = rep.listed().filter(|o| o.ends_at_utc() > now).collect();
+        let occurrences = upcoming
+            .iter()
+            .take(OCCURRENCES_SHOWN)
+            .map(|o| OccurrenceLine {
+                date: o.occurrence_date.to_string(),
+                when: When::full(&o.schedule(), tz, &row.city.name),
+                title: o.title.clone(),
+                cancelled: o.status() == OccurrenceStatus::Cancelled,
+                moved: o.is_moved(&first),
+            })
+            .collect();
+        let mut exceptions = Vec::new();
+        for o in &rep.occurrences {
+            let day = o.occurrence_date.format("%a %-d %b %Y");
+            match o.status() {
+                OccurrenceStatus::Skipped => exceptions.push(format!("{day}: does not take place")),
+                OccurrenceStatus::Cancelled => exceptions.push(format!("{day}: cancelled")),
+                OccurrenceStatus::Scheduled if o.is_moved(&first) => exceptions.push(format!(
+                    "{day}: moved to {}",
+                    When::full(&o.schedule(), tz, &row.city.name).text()
+                )),
+                OccurrenceStatus::Scheduled => {}
+            }
+            if let Some(t) = &o.title {
+                exceptions.push(format!("{day}: “{t}”"));
+            }
+        }
+        let (hours, closed_dates, open_today) = match &rep.hours {
+            None => (Vec::new(), Vec::new(), None),
+            Some(h) => {
+                let open_today = crate::web::pages::open_today(e, h, now);
+                (
+                    weekdays()
+                        .map(|(_, d)| {
+                            (
+                                weekday_name(d),
+                                h.week.on(d).map_or("Closed".to_owned(), |(o, c)| {
+                                    format!("{}–{}", o.format("%H:%M"), c.format("%H:%M"))
+                                }),
+                            )
+                        })
+                        .collect(),
+                    h.closed_dates
+                        .iter()
+                        .map(|d| d.format("%a %-d %b %Y").to_string())
+                        .collect(),
+                    open_today,
+                )
+            }
+        };
+        RepetitionView {
+            repeats: crate::web::pages::series_line(e, rep, now),
+            more_occurrences: upcoming.len().saturating_sub(OCCURRENCES_SHOWN),
+            occurrences,
+            exceptions,
+            hours,
+            closed_dates,
+            open_today,
+        }
+    }
+}
+
+/// `value` with schema.org's `eventSchedule` for a series, or the opening hours of an
+/// exhibition in the same vocabulary (one `Schedule` per run of equal hours).
+fn with_schedule(
+    mut value: serde_json::Value,
+    row: &EventWithCity,
+    rep: &crate::db::models::Repetition,
+) -> serde_json::Value {
+    use crate::domain::recurrence::{Frequency, weekday_name};
+    let e = &row.event;
+    let tz = e.timezone.tz().name();
+    let day_url = |d: chrono::Weekday| format!("https://schema.org/{}", weekday_name(d));
+    if let Some(rule) = &rep.rule {
+        let last = rep
+            .listed()
+            .map(|o| o.start_date)
+            .max()
+            .unwrap_or(e.start_date);
+        let unit = match rule.frequency {
+            Frequency::Daily => "D",
+            Frequency::Weekly => "W",
+            Frequency::MonthlyByDate | Frequency::MonthlyByWeekday => "M",
+            Frequency::Yearly => "Y",
+        };
+        let mut schedule = json!({
+            "@type": "Schedule",
+            "repeatFrequency": format!("P{}{unit}", rule.interval),
+            "startDate": e.start_date.to_string(),
+            "endDate": last.to_string(),
+            "scheduleTimezone": tz,
+            "exceptDate": rep.skip_dates().iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        });
+        if let Some(t) = e.start_time {
+            schedule["startTime"] = json!(t.format("%H:%M").to_string());
+        }
+        if let Some(t) = e.end_time {
+            schedule["endTime"] = json!(t.format("%H:%M").to_string());
+        }
+        match rule.frequency {
+            Frequency::Weekly => {
+                schedule["byDay"] = json!(
+                    rule.weekdays
+                        .iter()
+                        .map(|d| day_url(*d))
+                        .collect::<Vec<_>>()
+                );
+            }
+            Frequency::MonthlyByDate => {
+                schedule["byMonthDay"] = json!(chrono::Datelike::day(&e.start_date));
+            }
+            Frequency::MonthlyByWeekday => {
+                schedule["byDay"] = json!([day_url(chrono::Datelike::weekday(&e.start_date))]);
+                schedule["byMonthWeek"] = json!(rule.nth.map_or(1, |n| n.get()));
+            }
+            _ => {}
+        }
+        value["eventSchedule"] = schedule;
+    } else if let Some(hours) = &rep.hours {
+        let schedules: Vec<serde_json::Value> = hours
+            .week
+            .iter()
+            .map(|(d, o, c)| {
+                json!({
+                    "@type": "Schedule",
+                    "repeatFrequency": "P1W",
+                    "byDay": day_url(d),
+                    "startTime": o.format("%H:%M").to_string(),
+                    "endTime": c.format("%H:%M").to_string(),
+                    "startDate": e.start_date.to_string(),
+                    "endDate": e.end_date.to_string(),
+                    "scheduleTimezone": tz,
+                    "exceptDate": hours.closed_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        value["eventSchedule"] = json!(schedules);
+    }
+    value
 }
 
 /// A schema.org `Event`. Timed events carry their local time with its UTC offset
