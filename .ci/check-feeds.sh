@@ -76,7 +76,18 @@ check() {
 serve "$tmp/demo.db"
 demo_base=$base
 event=$(event_ids "$base" "city=krakow" 1)
-echo "== demo data (1,500 random events)"
+# Series (weekly, with a skipped date, a cancelled and a moved, retitled occurrence;
+# monthly on the first Friday) and exhibitions with opening hours, each alone.
+series_feeds=()
+for id in $(event_ids "$base" "kind=workshop&q=eight+evenings" 3 "Tuesdays\|guest") \
+  $(event_ids "$base" "kind=screening&q=archive+introduction" 2 "Fridays") \
+  $(event_ids "$base" "kind=exhibition&q=late+opening+thursdays" 2 "the exhibition"); do
+  series_feeds+=("/events/$id/calendar.ics")
+done
+if [ "${#series_feeds[@]}" -lt 5 ]; then
+  echo "FAIL  the demo data has too few series and exhibitions to check (${#series_feeds[@]})"; failed=1
+fi
+echo "== demo data (1,500 random events, 30 of them series or exhibitions with opening hours)"
 check "$base" \
   "/calendar.ics" \
   "/cities/krakow/calendar.ics" \
@@ -86,7 +97,10 @@ check "$base" \
   "/fields/music/calendar.ics" \
   "/events.ics?field=film&kind=screening" \
   "/events.ics?q=festival&from=2026-12-01&to=2027-06-30" \
-  "/events/$event/calendar.ics"
+  "/events.ics?kind=workshop" \
+  "/events.ics?kind=exhibition&open=today" \
+  "/events/$event/calendar.ics" \
+  "${series_feeds[@]}"
 
 # Events on every change of the clocks of the coming year, in ten zones (repeated and
 # skipped hours, midnight changes, +05:45, +09:30/+10:30, the south, all-day events on

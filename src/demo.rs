@@ -169,8 +169,18 @@ fn add_series(
             }
             d
         };
-        // A title from the city's own programme, so each field's series read as it.
-        let (_, pattern) = *catalogue(city.field).choose(rng).context("no titles")?;
+        // A title of the kind from the city's own programme (or any of its titles).
+        let kind = [
+            EventKind::Workshop,
+            EventKind::Screening,
+            EventKind::Exhibition,
+        ][i % 3];
+        let titles = catalogue(city.field);
+        let of_kind: Vec<_> = titles.iter().filter(|(k, _)| *k == kind).collect();
+        let (_, pattern) = match of_kind.choose(rng) {
+            Some(t) => **t,
+            None => *titles.choose(rng).context("no titles")?,
+        };
         let title = fill(pattern, city, today, rng);
         let mut form = EventForm {
             city: city.slug.to_string(),
@@ -193,8 +203,15 @@ fn add_series(
                     "A workshop series in eight evenings; come to one or to all. Materials are provided."
                 );
                 form.start_date = first.to_string();
-                form.start_time = "18:00".into();
-                form.end_time = "20:00".into();
+                // Evenings from 16:00 to 19:45, a different quarter-hour for each of
+                // sixteen series in turn: see `override_occurrences`.
+                let minutes = 16 * 60 + 15 * u32::try_from((i / 3) % 16).unwrap_or(0);
+                let start =
+                    NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0).context("time")?;
+                form.start_time = start.format("%H:%M").to_string();
+                form.end_time = (start + chrono::TimeDelta::hours(2))
+                    .format("%H:%M")
+                    .to_string();
                 form.repeat = "weekly".into();
                 form.repeat_weekdays = "tu".into();
                 form.repeat_count = "8".into();
@@ -265,9 +282,58 @@ fn add_series(
         };
         let event = row.insert(conn)?;
         Repetition::create(conn, event.id, &draft, city.tz())?;
+        if i % 3 == 0 && i < 48 && !is_utc_all_year(city.tz()) {
+            // Real series change: the fourth evening is cancelled, the sixth has a guest
+            // and starts an hour later. Feeds carry both as RECURRENCE-ID overrides.
+            override_occurrences(conn, &event, &draft, city.tz())?;
+        }
         written += 1;
     }
     Ok(written)
+}
+
+/// Whether a zone is UTC+0 in winter and in summer (Dakar, Reykjavik).
+fn is_utc_all_year(tz: chrono_tz::Tz) -> bool {
+    use chrono::{Offset, TimeZone};
+    [1, 7].iter().all(|m| {
+        tz.with_ymd_and_hms(2027, *m, 1, 12, 0, 0)
+            .single()
+            .is_some_and(|t| t.offset().fix().local_minus_utc() == 0)
+    })
+}
+
+/// Overrides two occurrences of a series. Only the first sixteen workshop series get
+/// them, each at its own local time: ical.js, read as `new ICAL.Event(vevent)` over a
+/// whole feed (as the strict checker and some web calendars read it), relates every
+/// RECURRENCE-ID of the feed to every series, whatever its UID, so two series at the
+/// same local time on the same day would swap overrides there; and python-icalendar
+/// names a RECURRENCE-ID in a zone that is UTC all year as UTC. See docs/feeds.md.
+fn override_occurrences(
+    conn: &mut DbConnection,
+    event: &Event,
+    draft: &EventDraft,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<()> {
+    use crate::db::models::{OccurrenceStatus, Repetition};
+    let repetition = Repetition::load(conn, event.id)?;
+    let listed: Vec<_> = repetition.listed().cloned().collect();
+    if let Some(o) = listed.get(3) {
+        let row = o.overridden_as(&o.schedule(), tz, None, OccurrenceStatus::Cancelled);
+        Repetition::save_occurrence(conn, &row)?;
+    }
+    if let Some(o) = listed.get(5)
+        && let EventSchedule::Timed { start, end } = o.schedule()
+    {
+        let hour = chrono::TimeDelta::hours(1);
+        let later = EventSchedule::Timed {
+            start: start + hour,
+            end: end.map(|e| e + hour),
+        };
+        let title = format!("{}: with a guest", draft.title.as_str());
+        let row = o.overridden_as(&later, tz, Some(title), OccurrenceStatus::Scheduled);
+        Repetition::save_occurrence(conn, &row)?;
+    }
+    Ok(())
 }
 
 /// One sample event in `city`; `None` in the rare case the schedule drawn does not exist

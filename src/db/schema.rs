@@ -102,6 +102,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_series (event_id) {
+        event_id -> Integer,
+        rule -> Text,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Integer,
         uid -> Text,
@@ -135,13 +142,6 @@ diesel::table! {
         moderation_note -> Nullable<Text>,
         status_note -> Nullable<Text>,
         first_published_at -> Nullable<Timestamp>,
-    }
-}
-
-diesel::table! {
-    event_series (event_id) {
-        event_id -> Integer,
-        rule -> Text,
     }
 }
 

@@ -267,19 +267,14 @@ fn override_vevent(row: &EventWithCity, site: &Site<'_>, o: &OccurrenceRow) -> i
                 .start_time()
                 .map(|t| o.occurrence_date.and_time(t))
                 .unwrap_or_else(|| o.occurrence_date.and_time(chrono::NaiveTime::MIN));
-            let id = local_with_zone(tz, at);
-            if let DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) =
-                id
-            {
-                ev.append_property(
-                    Property::new(
-                        "RECURRENCE-ID",
-                        date_time.format("%Y%m%dT%H%M%S").to_string(),
-                    )
-                    .add_parameter("TZID", &tzid)
+            // The rule's wall-clock time in the series' zone, as DTSTART is written:
+            // python-icalendar, libical and Home Assistant's ical match an override to
+            // its occurrence only in that form (not by a UTC instant).
+            ev.append_property(
+                Property::new("RECURRENCE-ID", at.format("%Y%m%dT%H%M%S").to_string())
+                    .add_parameter("TZID", tz.name())
                     .done(),
-                );
-            }
+            );
             ev.starts(zoned(tz, o.starts_at_utc()));
             ev.ends(zoned(tz, o.ends_at_utc()));
         }

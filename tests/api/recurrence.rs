@@ -442,3 +442,159 @@ async fn an_exhibition_with_opening_hours_is_open_on_its_days_only() {
         serde_json::from_str(&app.get(&format!("/api/v1/events/{id}")).await.body).unwrap();
     assert_eq!(again["event"]["opening_hours"].as_array().unwrap().len(), 3);
 }
+
+#[actix_rt::test]
+async fn editing_a_series_keeps_its_form_its_overrides_and_raises_sequence() {
+    let app = spawn_app().await;
+    let (browser, token) = trusted(&app).await;
+    let id = weekly_series(&browser).await;
+    // The edit page shows the series as it was made.
+    let edit = browser.get(&format!("/events/{id}/edit")).await;
+    assert_eq!(edit.attr("#f-repeat option[selected]", "value"), "weekly");
+    assert_eq!(edit.texts("#f-repeat_weekdays-tu[checked]").len(), 1);
+    assert_eq!(edit.texts("#f-repeat_weekdays-th[checked]").len(), 1);
+    assert!(edit.texts("#f-repeat_weekdays-we[checked]").is_empty());
+    assert_eq!(edit.text("#f-skip_dates"), "2026-12-24");
+
+    // One date retitled, then the rule extended by a week: the override stays.
+    let patch = json!({"title": "Open studio: guest night"});
+    let res = call(
+        &app,
+        "PATCH",
+        &format!("/api/v1/events/{id}/occurrences/2026-12-10"),
+        &token,
+        Some(&patch),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let before = app.stored_event(id).sequence;
+    let res = call(
+        &app,
+        "PATCH",
+        &format!("/api/v1/events/{id}"),
+        &token,
+        Some(&json!({"repeat_until": "2027-02-07"})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(app.stored_event(id).sequence, before + 1);
+    let occ: Value = serde_json::from_str(
+        &app.get(&format!("/api/v1/events/{id}/occurrences"))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(occ["occurrences"].as_array().unwrap().len(), 19);
+    assert_eq!(occ["occurrences"][3]["title"], "Open studio: guest night");
+
+    // The same body again changes nothing; a new skipped date raises SEQUENCE.
+    let same = app.stored_event(id).sequence;
+    call(
+        &app,
+        "PATCH",
+        &format!("/api/v1/events/{id}"),
+        &token,
+        Some(&json!({"repeat_until": "2027-02-07"})),
+    )
+    .await;
+    assert_eq!(app.stored_event(id).sequence, same);
+    let res = call(
+        &app,
+        "PATCH",
+        &format!("/api/v1/events/{id}"),
+        &token,
+        Some(&json!({"skip_dates": ["2026-12-24", "2026-12-31"]})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(app.stored_event(id).sequence, same + 1);
+    // Turning the series into a single event leaves no occurrences behind.
+    let res = call(
+        &app,
+        "PATCH",
+        &format!("/api/v1/events/{id}"),
+        &token,
+        Some(&json!({"repeat": "none"})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let occ: Value = serde_json::from_str(
+        &app.get(&format!("/api/v1/events/{id}/occurrences"))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(occurrence_dates(&occ), ["2026-12-01"]);
+    let feed = app.get(&format!("/events/{id}/calendar.ics")).await.body;
+    assert!(!feed.contains("RRULE") && !feed.contains("RECURRENCE-ID"));
+}
+
+#[actix_rt::test]
+async fn series_fields_of_the_wrong_shape_are_named_in_the_api() {
+    let app = spawn_app().await;
+    let (_, token) = trusted(&app).await;
+    let body = json!({
+        "city": "braga", "kind": "workshop", "title": "Series", "venue": "Theatro Circo",
+        "start_date": "2026-12-01", "start_time": "18:00",
+        "repeat": "fortnightly", "repeat_count": 3,
+    });
+    let res = call(&app, "POST", "/api/v1/events", &token, Some(&body)).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains(r#""field":"repeat""#), "{}", res.body);
+    let mut body = body;
+    body["repeat"] = json!("weekly");
+    body["repeat_weekdays"] = json!("tu");
+    let res = call(&app, "POST", "/api/v1/events", &token, Some(&body)).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("repeat_weekdays"), "{}", res.body);
+    body["repeat_weekdays"] = json!(["tu"]);
+    body["repeat_count"] = json!(100_000);
+    let res = call(&app, "POST", "/api/v1/events", &token, Some(&body)).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("repeat_count"), "{}", res.body);
+    body["repeat_count"] = json!(3);
+    body["skip_dates"] = json!(["2026-12-02"]);
+    let res = call(&app, "POST", "/api/v1/events", &token, Some(&body)).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(
+        res.body
+            .contains("2 December 2026 is not one of the series"),
+        "{}",
+        res.body
+    );
+    assert_eq!(event_count(&app), 0);
+    // An occurrence that does not exist, or a date that is not one.
+    body["skip_dates"] = json!([]);
+    let res = call(&app, "POST", "/api/v1/events", &token, Some(&body)).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = serde_json::from_str::<Value>(&res.body).unwrap()["event"]["id"]
+        .as_i64()
+        .unwrap();
+    for date in ["2026-12-02", "tomorrow", "2026-13-01"] {
+        let res = call(
+            &app,
+            "PATCH",
+            &format!("/api/v1/events/{id}/occurrences/{date}"),
+            &token,
+            Some(&json!({})),
+        )
+        .await;
+        assert_eq!(res.status, 404, "{date}: {}", res.body);
+    }
+    let res = call(
+        &app,
+        "PATCH",
+        &format!("/api/v1/events/{id}/occurrences/2026-12-08"),
+        &token,
+        Some(&json!({"status": "maybe", "colour": "red"})),
+    )
+    .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("colour"), "{}", res.body);
+    let res = app
+        .get(&format!(
+            "/api/v1/events/{id}/occurrences?from=2026-12-10&to=2026-12-01"
+        ))
+        .await;
+    assert_eq!(res.status, 400, "{}", res.body);
+}

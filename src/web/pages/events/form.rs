@@ -107,26 +107,12 @@ impl EventFormPage {
             .collect()
     }
 
-    /// A date field shows what was typed even when it is not a date: as a text field,
-    /// because a date field would drop it (and an invalid value is not valid HTML).
     fn date_kind(&self, value: &str) -> &'static str {
-        let v = value.trim();
-        if v.is_empty() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok() {
-            "date"
-        } else {
-            "text"
-        }
+        date_input_type(value)
     }
 
-    /// The same for times.
     fn time_kind(&self, value: &str) -> &'static str {
-        let v = value.trim();
-        let ok = |f| chrono::NaiveTime::parse_from_str(v, f).is_ok();
-        if v.is_empty() || ok("%H:%M") || ok("%H:%M:%S") {
-            "time"
-        } else {
-            "text"
-        }
+        time_input_type(value)
     }
 
     fn respond(self, status: StatusCode) -> Result<HttpResponse, AppError> {
@@ -312,5 +298,27 @@ pub async fn update_event(
                 .respond(StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A date field shows what was typed even when it is not a date: as a text field,
+/// because a date field would drop it (and an invalid value is not valid HTML).
+pub fn date_input_type(value: &str) -> &'static str {
+    let v = value.trim();
+    if v.is_empty() || chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok() {
+        "date"
+    } else {
+        "text"
+    }
+}
+
+/// The same for times.
+pub fn time_input_type(value: &str) -> &'static str {
+    let v = value.trim();
+    let ok = |f| chrono::NaiveTime::parse_from_str(v, f).is_ok();
+    if v.is_empty() || ok("%H:%M") || ok("%H:%M:%S") {
+        "time"
+    } else {
+        "text"
     }
 }

@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::calendar_links::{AddToCalendar, Subscription};
 use crate::web::pages::account::no_store;
-use crate::web::params::{EventFilter, EventsParams, canonical_id};
+use crate::web::params::{EventFilter, EventsParams, OpenDay, canonical_id};
 use crate::web::text::{description_html, json_for_script};
 // Where the feeds and other branches' code found them before they moved.
 pub(crate) use crate::filters::{calendar_name, event_query, filter_city, filter_heading};
@@ -49,6 +49,10 @@ pub struct EventsPage {
 }
 
 impl EventsPage {
+    fn open_today(&self) -> bool {
+        self.filter.open == Some(OpenDay::Today)
+    }
+
     fn selected_field_slug(&self) -> &str {
         self.filter.field.map_or("", |f| f.slug())
     }
@@ -118,6 +122,16 @@ impl EventsPage {
         }
         if f.past {
             chips.push(("Past events".to_owned(), without(&|o| o.past = false)));
+        }
+        match self.filter.open {
+            Some(OpenDay::Today) => {
+                chips.push(("Open today".to_owned(), without(&|o| o.open = None)))
+            }
+            Some(OpenDay::Date(d)) => chips.push((
+                format!("Open on {}", d.format("%a %-d %b %Y")),
+                without(&|o| o.open = None),
+            )),
+            None => {}
         }
         chips
     }

@@ -124,4 +124,12 @@ impl OccurrencePage {
     fn is_cancelled(&self) -> bool {
         self.form.status == "cancelled"
     }
+
+    fn date_kind(&self, value: &str) -> &'static str {
+        super::form::date_input_type(value)
+    }
+
+    fn time_kind(&self, value: &str) -> &'static str {
+        super::form::time_input_type(value)
+    }
 }
