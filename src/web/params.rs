@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{CountryCode, CreativeField, EventKind, Slug, UnknownValue};
 use crate::error::AppError;
-use crate::web::api::schema::{CountryParam, DateParam, FieldParam, KindParam, PastParam};
+use crate::web::api::schema::{
+    CountryParam, DateParam, FieldParam, KindParam, OpenParam, PastParam,
+};
 
 /// The deepest page a listing serves; beyond it, narrow the filters.
 pub const MAX_PAGE: u32 = 10_000;
@@ -49,7 +51,7 @@ pub struct EventsParams {
     /// `today` (in the city's zone with `city`, else in UTC) or a local date
     /// (YYYY-MM-DD): only events open that day: a series with an occurrence on it, an
     /// exhibition whose opening hours include its weekday, or an event running then.
-    #[param(example = "today")]
+    #[param(example = "today", value_type = Option<OpenParam>)]
     pub open: Option<String>,
     /// The page of the HTML listing; the API pages with `cursor` instead.
     #[param(ignore)]

@@ -316,6 +316,7 @@ pub struct OccurrencesBody {
     responses(
         (status = 200, description = "The occurrences", body = OccurrencesBody),
         Unchanged,
+        BadParameter,
         Missing,
     )
 )]

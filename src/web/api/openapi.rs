@@ -81,6 +81,7 @@ slug_schema! {
         super::schema::DateParam,
         super::schema::FieldParam,
         super::schema::KindParam,
+        super::schema::OpenParam,
         super::schema::PastParam,
         super::schema::TimeParam,
     )),

@@ -55,6 +55,8 @@ pub struct CountryParam;
 pub struct DateParam;
 /// `past`: `1`, `0` or empty.
 pub struct PastParam;
+/// `open`: `today`, a date from 2000 to 2100, or empty for none.
+pub struct OpenParam;
 /// A time of day, `HH:MM` on the 24-hour clock, or empty.
 pub struct TimeParam;
 
@@ -76,6 +78,10 @@ param_schema! {
         empty_or(DATE_PATTERN),
     );
     PastParam => text("`1`, `0`, or empty (which is `0`).", "^[01]?$".to_owned());
+    OpenParam => text(
+        "`today`, or a date written YYYY-MM-DD from 2000-01-01 to 2100-12-31; empty for none.",
+        empty_or(&format!("today|{DATE_PATTERN}")),
+    );
     TimeParam => text(
         "A time of day written HH:MM, from 00:00 to 23:59; empty for none.",
         empty_or("(?:[01][0-9]|2[0-3]):[0-5][0-9]"),
