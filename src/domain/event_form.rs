@@ -256,10 +256,8 @@ impl EventForm {
     }
 
     /// The form with the repetition of a stored event put in: what its edit page shows.
-    /// `first` is the date of the first occurrence.
     pub fn with_repetition_parts(
         mut self,
-        first: NaiveDate,
         series: Option<&Series>,
         hours: Option<&Hours>,
     ) -> EventForm {
@@ -281,7 +279,6 @@ impl EventForm {
             self.repeat_until = rule.until().map(|d| d.to_string()).unwrap_or_default();
             self.repeat_count = rule.count().map(|n| n.to_string()).unwrap_or_default();
             self.skip_dates = format_date_list(&series.skip_dates);
-            let _ = first;
         }
         if let Some(hours) = hours {
             for (day, opens, closes) in hours.week.iter() {

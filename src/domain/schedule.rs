@@ -105,6 +105,23 @@ impl EventSchedule {
         }
     }
 
+    /// [`EventSchedule::from_parts`] for columns the site wrote itself: they are
+    /// consistent, and should they not be, they read as whole days rather than fail.
+    pub fn from_stored(
+        all_day: bool,
+        start_date: NaiveDate,
+        start_time: Option<NaiveTime>,
+        end_date: NaiveDate,
+        end_time: Option<NaiveTime>,
+    ) -> EventSchedule {
+        EventSchedule::from_parts(all_day, start_date, start_time, end_date, end_time).unwrap_or(
+            EventSchedule::AllDay {
+                first: start_date,
+                last: end_date.max(start_date),
+            },
+        )
+    }
+
     pub fn is_all_day(&self) -> bool {
         matches!(self, EventSchedule::AllDay { .. })
     }

@@ -1005,17 +1005,13 @@ impl Event {
     /// The stored local schedule. Rows are written only through [`NewEvent::from_draft`],
     /// so the parts are consistent; should one not be, it reads as all-day.
     pub fn schedule(&self) -> EventSchedule {
-        EventSchedule::from_parts(
+        EventSchedule::from_stored(
             self.all_day,
             self.start_date,
             self.start_time,
             self.end_date,
             self.end_time,
         )
-        .unwrap_or(EventSchedule::AllDay {
-            first: self.start_date,
-            last: self.end_date.max(self.start_date),
-        })
     }
 
     pub fn starts_at_utc(&self) -> DateTime<Utc> {

@@ -355,7 +355,7 @@ impl Event {
             end_time,
             ..EventForm::default()
         }
-        .with_repetition(self.start_date, repetition)
+        .with_repetition(repetition)
     }
 }
 

@@ -63,17 +63,13 @@ impl OccurrenceRow {
     }
 
     pub fn schedule(&self) -> EventSchedule {
-        EventSchedule::from_parts(
+        EventSchedule::from_stored(
             self.start_time.is_none(),
             self.start_date,
             self.start_time,
             self.end_date,
             self.end_time,
         )
-        .unwrap_or(EventSchedule::AllDay {
-            first: self.start_date,
-            last: self.end_date.max(self.start_date),
-        })
     }
 
     pub fn starts_at_utc(&self) -> DateTime<Utc> {
@@ -439,11 +435,7 @@ impl Repetition {
 
 impl crate::domain::EventForm {
     /// [`EventForm::with_repetition_parts`] from what is stored.
-    pub fn with_repetition(self, first: NaiveDate, repetition: &Repetition) -> Self {
-        self.with_repetition_parts(
-            first,
-            repetition.series().as_ref(),
-            repetition.hours.as_ref(),
-        )
+    pub fn with_repetition(self, repetition: &Repetition) -> Self {
+        self.with_repetition_parts(repetition.series().as_ref(), repetition.hours.as_ref())
     }
 }
