@@ -61,11 +61,86 @@ pub enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Organisers' own calendars (.ics feeds), imported and kept in step.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
     /// Move an installation between databases.
     Db {
         #[command(subcommand)]
         command: DbCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Add a feed as a source of an organiser's events and print its id. It is due at
+    /// once: the next `sources sync` (or the server's schedule) fetches it.
+    Add {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The feed's address (https://…, http://… or webcal://…).
+        #[arg(long)]
+        url: String,
+        /// The city its events take place in (its slug, as in /cities/krakow).
+        #[arg(long)]
+        city: String,
+        /// The organiser whose events they become (their account's email address).
+        #[arg(long)]
+        email: String,
+        /// The kind of the events whose CATEGORIES name none.
+        #[arg(long, default_value = "festival")]
+        kind: String,
+        /// The creative field (default: the city's).
+        #[arg(long, default_value = "")]
+        field: String,
+        /// What becomes of an event that leaves the feed: cancel, or remove (if it was
+        /// never published).
+        #[arg(long, default_value = "cancel")]
+        on_vanish: String,
+        /// The source's name (default: the feed's own).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Fetch every source that is due, or with --id one source now, and print a line
+    /// per source with what it did.
+    Sync {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Sync this source now, due or not (paused too).
+        #[arg(long)]
+        id: Option<i32>,
+        #[command(flatten)]
+        import: ImportArgs,
+    },
+    /// List the sources with their last run.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// How a command fetches feeds (`serve` has the same options).
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Let imports fetch loopback, private, link-local and multicast addresses.
+    #[arg(
+        long,
+        env = "CREATIVE_CALENDAR_IMPORT_ALLOW_PRIVATE_ADDRESSES",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub import_allow_private_addresses: bool,
+    /// The site's public address, named in the User-Agent of fetches.
+    #[arg(
+        long,
+        env = "CREATIVE_CALENDAR_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+    /// Minutes until a source that worked is due again.
+    #[arg(long, env = "CREATIVE_CALENDAR_IMPORT_INTERVAL_MINUTES", default_value_t = crate::import::DEFAULT_INTERVAL_MINUTES, value_parser = clap::value_parser!(u64).range(5..=10_080))]
+    pub import_interval_minutes: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +272,21 @@ pub struct ServeArgs {
     #[arg(long, env = "CREATIVE_CALENDAR_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub pool_size: u32,
 
+    /// Let imports fetch feeds from loopback, private, link-local and multicast
+    /// addresses. Off by default, so that a source's URL cannot make the server reach
+    /// into its own network (server-side request forgery); on for tests and intranets.
+    #[arg(
+        long,
+        env = "CREATIVE_CALENDAR_IMPORT_ALLOW_PRIVATE_ADDRESSES",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub import_allow_private_addresses: bool,
+
+    /// Minutes between two fetches of an organiser's calendar (errors back off on their
+    /// own, up to a day).
+    #[arg(long, env = "CREATIVE_CALENDAR_IMPORT_INTERVAL_MINUTES", default_value_t = crate::import::DEFAULT_INTERVAL_MINUTES, value_parser = clap::value_parser!(u64).range(5..=10_080))]
+    pub import_interval_minutes: u64,
+
     /// The key (32 bytes or more) that signs the CSRF tokens of the sign-in and sign-up
     /// forms; give every server of the site the same one. Without it, one is generated
     /// at the first start and kept in the database.
@@ -245,9 +335,33 @@ pub struct Config {
     /// The site's secret key; `None`: the one kept in the database (made if missing).
     pub secret_key: Option<SecretKey>,
     pub clock: Clock,
+    /// Imports may fetch private addresses (tests, intranets).
+    pub import_allow_private_addresses: bool,
+    /// Between two fetches of a source.
+    pub import_interval: std::time::Duration,
+    /// How often the schedule looks for due sources; `None`: no schedule (tests sync
+    /// by hand).
+    pub import_tick: Option<std::time::Duration>,
+    /// A whole fetch, redirects included.
+    pub import_timeout: std::time::Duration,
+    /// The most bytes a fetch reads.
+    pub import_max_bytes: u64,
 }
 
 impl Config {
+    /// How imports fetch and how often, for this site.
+    pub fn import_settings(&self) -> crate::import::ImportSettings {
+        let mut settings = crate::import::ImportSettings::new(
+            &self.public_url,
+            self.import_allow_private_addresses,
+        );
+        settings.fetch.timeout = self.import_timeout;
+        settings.fetch.max_bytes = self.import_max_bytes;
+        settings.interval = chrono::TimeDelta::from_std(self.import_interval)
+            .unwrap_or(chrono::TimeDelta::hours(6));
+        settings
+    }
+
     pub fn new(database: impl Into<DatabaseUrl>, bind: impl Into<String>) -> Config {
         let bind = bind.into();
         Config {
@@ -267,6 +381,13 @@ impl Config {
             api_writes_per_hour: DEFAULT_API_WRITES_PER_HOUR,
             secret_key: None,
             clock: Clock::System,
+            import_allow_private_addresses: false,
+            import_interval: std::time::Duration::from_secs(
+                crate::import::DEFAULT_INTERVAL_MINUTES * 60,
+            ),
+            import_tick: None,
+            import_timeout: std::time::Duration::from_secs(30),
+            import_max_bytes: 20 * 1024 * 1024,
         }
     }
 
@@ -289,6 +410,9 @@ impl Config {
         config.trust_forwarded_for = args.trust_forwarded_for;
         config.api_writes_per_hour = args.api_writes_per_hour;
         config.pool_size = args.pool_size;
+        config.import_allow_private_addresses = args.import_allow_private_addresses;
+        config.import_interval = std::time::Duration::from_secs(args.import_interval_minutes * 60);
+        config.import_tick = Some(std::time::Duration::from_secs(60));
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }

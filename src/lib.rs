@@ -11,6 +11,7 @@ pub mod error;
 pub mod feed_cache;
 pub mod filters;
 pub mod ical;
+pub mod import;
 pub mod startup;
 pub mod state;
 pub mod urlencoded;

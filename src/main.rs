@@ -1,7 +1,8 @@
 use anyhow::Context;
 use clap::Parser;
 use creative_calendar::config::{
-    AdminCommand, CitiesCommand, Cli, Command, Config, DatabaseArgs, DbCommand, TokensCommand,
+    AdminCommand, CitiesCommand, Cli, Command, Config, DatabaseArgs, DbCommand, SourcesCommand,
+    TokensCommand,
 };
 use creative_calendar::startup::Application;
 use creative_calendar::{cities_import, db, demo};
@@ -76,16 +77,7 @@ fn main() -> anyhow::Result<()> {
             let source = db::connect(&from, 1)?;
             let target = db::connect(&to, 1)?;
             let (mut source, mut target) = (source.get()?, target.get()?);
-            let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                indicatif::ProgressBar::new(0).with_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{bar:40} {pos}/{len} rows ({per_sec}, {eta} left) {msg}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                )
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
+            let bar = progress_bar("{bar:40} {pos}/{len} rows ({per_sec}, {eta} left) {msg}");
             let report = db::copy::copy(&mut source, &mut target, &bar)?;
             bar.finish_and_clear();
             // The planner's statistics were taken of the empty tables.
@@ -93,6 +85,7 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Some(Command::Sources { command }) => sources(command),
         Some(Command::Tokens {
             command: TokensCommand::Create { db, email, name },
         }) => {
@@ -108,6 +101,155 @@ fn main() -> anyhow::Result<()> {
             println!("{}", minted.secret);
             Ok(())
         }
+    }
+}
+
+/// `creative-calendar sources …`.
+fn sources(command: SourcesCommand) -> anyhow::Result<()> {
+    use creative_calendar::db::models::{Account, SourceRun};
+    use creative_calendar::workflows::sources::{self, SourceForm, SyncOutcome, SyncSkip};
+    use creative_calendar::workflows::{Actor, WorkflowError};
+    match command {
+        SourcesCommand::Add {
+            db,
+            url,
+            city,
+            email,
+            kind,
+            field,
+            on_vanish,
+            name,
+        } => {
+            let mut conn = open_database(&db)?;
+            let account = match Account::find_by_email(&mut conn, email.trim()) {
+                Ok(a) => a,
+                Err(diesel::result::Error::NotFound) => {
+                    anyhow::bail!("--email: there is no account with the address {email}")
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let actor = Actor::load(&mut conn, account.id).map_err(cli_error)?;
+            let form = SourceForm {
+                url,
+                city,
+                kind,
+                field,
+                category_map: String::new(),
+                on_vanish,
+                name,
+            };
+            let source =
+                sources::add(&mut conn, &actor, &form, chrono::Utc::now()).map_err(cli_error)?;
+            println!("{}", source.id);
+            Ok(())
+        }
+        SourcesCommand::Sync { db, id, import } => {
+            let mut conn = open_database(&db)?;
+            let mut settings = creative_calendar::import::ImportSettings::new(
+                import.public_url.trim_end_matches('/'),
+                import.import_allow_private_addresses,
+            );
+            settings.interval = chrono::TimeDelta::minutes(import.import_interval_minutes as i64);
+            let line = |source: &creative_calendar::db::models::Source,
+                        outcome: &Result<SyncOutcome, WorkflowError>| {
+                let what = match outcome {
+                    Ok(SyncOutcome::Ran(run)) => run_line(run),
+                    Ok(SyncOutcome::Skipped(SyncSkip::Busy)) => {
+                        "skipped: another server is syncing it now".to_owned()
+                    }
+                    Ok(SyncOutcome::Skipped(SyncSkip::Paused)) => "skipped: paused".to_owned(),
+                    Err(e) => format!("error: {e}"),
+                };
+                format!("source {} ({}): {what}", source.id, source.name)
+            };
+            fn run_line(run: &SourceRun) -> String {
+                match run.outcome.as_str() {
+                    "failed" => format!(
+                        "failed: {}",
+                        run.message.as_deref().unwrap_or("no reason was recorded")
+                    ),
+                    "not_modified" => format!("not modified (HTTP 304); {}", run.counts()),
+                    _ => run.counts(),
+                }
+            }
+            let failed = match id {
+                Some(id) => {
+                    let source = creative_calendar::db::models::Source::find(&mut conn, id)
+                        .map_err(|_| anyhow::anyhow!("--id: there is no source {id}"))?;
+                    let outcome = sources::sync(&mut conn, &settings, id, chrono::Utc::now(), true);
+                    println!("{}", line(&source, &outcome));
+                    outcome.is_err()
+                }
+                None => {
+                    let bar = progress_bar("{bar:40} {pos}/{len} sources {msg}");
+                    let mut lines = Vec::new();
+                    let mut failed = false;
+                    let due = sources::sync_due(
+                        &mut conn,
+                        &settings,
+                        chrono::Utc::now,
+                        |n, total, source, outcome| {
+                            bar.set_length(total as u64);
+                            bar.set_position(n as u64);
+                            bar.set_message(source.name.clone());
+                            failed |= outcome.is_err();
+                            lines.push(line(source, outcome));
+                        },
+                    )
+                    .map_err(cli_error)?;
+                    bar.finish_and_clear();
+                    for l in &lines {
+                        println!("{l}");
+                    }
+                    if due == 0 {
+                        println!("no source is due");
+                    }
+                    failed
+                }
+            };
+            anyhow::ensure!(!failed, "a source could not be synced");
+            Ok(())
+        }
+        SourcesCommand::List { db } => {
+            let mut conn = open_database(&db)?;
+            let all = creative_calendar::db::models::Source::list_for(&mut conn, 0, None)?;
+            let ids: Vec<i32> = all.iter().map(|s| s.id).collect();
+            let latest = SourceRun::latest_of(&mut conn, &ids)?;
+            for s in &all {
+                let last = latest
+                    .get(&s.id)
+                    .map(|r| {
+                        format!(
+                            "{} {}: {}",
+                            r.started_at.format("%Y-%m-%d %H:%M"),
+                            r.outcome,
+                            r.counts()
+                        )
+                    })
+                    .unwrap_or_else(|| "never fetched".to_owned());
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    s.id,
+                    s.name,
+                    s.url.as_deref().unwrap_or("(uploaded file)"),
+                    last,
+                    if s.paused { "\tpaused" } else { "" }
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A progress bar on a terminal, nothing otherwise (a script's log stays clean).
+fn progress_bar(template: &str) -> indicatif::ProgressBar {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    /// Syncs organisers' calendars while the server runs.
+    _schedule: Option<crate::import::schedule::Schedule>,
 }
 
 impl Application {
@@ -50,10 +52,19 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers.max(1));
         }
+        let schedule = config.import_tick.map(|tick| {
+            crate::import::schedule::start(
+                pool.clone(),
+                config.import_settings(),
+                config.clock.clone(),
+                tick,
+            )
+        });
         Ok(Application {
             port,
             server: server.run(),
             pool,
+            _schedule: schedule,
         })
     }
 

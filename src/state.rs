@@ -35,6 +35,8 @@ pub struct AppState {
     pub secret_key: SecretKey,
     /// The most writes one API token may make in an hour (at least one).
     pub api_writes_per_hour: u32,
+    /// How imports fetch, for "sync now" and new sources.
+    pub import: crate::import::ImportSettings,
     counts: CountsCache,
 }
 
@@ -64,6 +66,7 @@ impl AppState {
             trust_forwarded_for: config.trust_forwarded_for,
             secret_key,
             api_writes_per_hour: config.api_writes_per_hour.max(1),
+            import: config.import_settings(),
             counts: CountsCache {
                 ttl: config.counts_ttl,
                 slot: Mutex::new(None),

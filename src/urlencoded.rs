@@ -195,7 +195,10 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
 /// The checked pairs into `T`, through `serde_urlencoded` (which can no longer meet a
 /// repeated name or a bad byte). Our structs take every field as an optional string,
 /// so this fails only for a shape no form of ours has.
-fn into_struct<T: DeserializeOwned>(pairs: &[(String, String)], what: &str) -> Result<T, AppError> {
+pub(crate) fn into_struct<T: DeserializeOwned>(
+    pairs: &[(String, String)],
+    what: &str,
+) -> Result<T, AppError> {
     let canonical = serde_urlencoded::to_string(pairs)
         .map_err(|_| AppError::bad_request(what, "it could not be read"))?;
     serde_urlencoded::from_str(&canonical)

@@ -8,4 +8,4 @@ pub mod token;
 
 pub use password::{hash_password, verify_nothing, verify_password};
 pub use secret::SecretKey;
-pub use session::{Checked, CsrfToken, MaybeViewer, NoFields, Viewer};
+pub use session::{Checked, CsrfToken, MaybeViewer, NoFields, Viewer, check_csrf};

@@ -386,25 +386,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for Checked<T> {
             if !from_this_site(&req, &state(&req)?.public_url) {
                 return Err(AppError::forbidden(CSRF_FAILED));
             }
-            let viewer = MaybeViewer::load(&req).await?.0;
             let posted = body.await?;
-            let expected = match &viewer {
-                Some(v) => Some(v.csrf_token.clone()),
-                None => {
-                    let key = &state(&req)?.secret_key;
-                    req.cookie(CSRF_COOKIE)
-                        .map(|c| c.value().to_owned())
-                        .filter(|token| is_issued_pre_sign_in_token(key, token))
-                }
-            };
-            match expected {
-                Some(expected) if same_token(&expected, &posted.csrf_token) => Ok(Checked {
-                    viewer,
-                    form: posted.form,
-                }),
-                _ => Err(AppError::forbidden(CSRF_FAILED)),
-            }
+            let viewer = check_csrf(&req, &posted.csrf_token).await?;
+            Ok(Checked {
+                viewer,
+                form: posted.form,
+            })
         })
+    }
+}
+
+/// The viewer of a form post whose `csrf_token` is `token`, once the token (and the
+/// `Origin`) show that it came from one of our pages; a 403 otherwise. [`Checked`] does
+/// this for urlencoded forms; the upload form (multipart) calls it itself.
+pub async fn check_csrf(req: &HttpRequest, token: &str) -> Result<Option<Viewer>, AppError> {
+    if !from_this_site(req, &state(req)?.public_url) {
+        return Err(AppError::forbidden(CSRF_FAILED));
+    }
+    let viewer = MaybeViewer::load(req).await?.0;
+    let expected = match &viewer {
+        Some(v) => Some(v.csrf_token.clone()),
+        None => {
+            let key = &state(req)?.secret_key;
+            req.cookie(CSRF_COOKIE)
+                .map(|c| c.value().to_owned())
+                .filter(|token| is_issued_pre_sign_in_token(key, token))
+        }
+    };
+    match expected {
+        Some(expected) if same_token(&expected, token) => Ok(viewer),
+        _ => Err(AppError::forbidden(CSRF_FAILED)),
     }
 }
 

@@ -288,6 +288,64 @@ copy_table!(shipped_cities, whole, {
         applied_at: chrono::NaiveDateTime,
 });
 
+copy_table!(sources, keyset, {
+        id: i32,
+        owner_id: i32,
+        city_id: i32,
+        url: Option<String>,
+        name: String,
+        kind: String,
+        field: Option<String>,
+        category_map: String,
+        on_vanish: String,
+        paused: bool,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        body_hash: Option<String>,
+        next_fetch_at: chrono::NaiveDateTime,
+        failures: i32,
+        lease_until: Option<chrono::NaiveDateTime>,
+        lease_holder: Option<String>,
+        created_by: Option<i32>,
+        created_at: chrono::NaiveDateTime,
+        updated_at: chrono::NaiveDateTime,
+});
+
+copy_table!(source_runs, keyset, {
+        id: i32,
+        source_id: i32,
+        started_at: chrono::NaiveDateTime,
+        duration_ms: i32,
+        http_status: Option<i32>,
+        bytes: Option<i64>,
+        outcome: String,
+        message: Option<String>,
+        created: i32,
+        updated: i32,
+        unchanged: i32,
+        cancelled: i32,
+        removed: i32,
+        skipped: i32,
+});
+
+copy_table!(source_run_notes, whole, {
+        run_id: i32,
+        position: i32,
+        level: String,
+        uid: Option<String>,
+        summary: Option<String>,
+        reason: String,
+});
+
+copy_table!(imported_events, whole, {
+        source_id: i32,
+        source_uid: String,
+        event_id: i32,
+        content_hash: String,
+        source_timezone: Option<String>,
+        vanished: bool,
+});
+
 /// Every table, parents before children, as the foreign keys need them
 /// (`data_revision` is not copied row by row; see [`copy`]).
 pub const TABLES: &[Table] = &[
@@ -309,6 +367,10 @@ pub const TABLES: &[Table] = &[
     sign_ups::TABLE,
     server_secrets::TABLE,
     shipped_cities::TABLE,
+    sources::TABLE,
+    source_runs::TABLE,
+    source_run_notes::TABLE,
+    imported_events::TABLE,
 ];
 
 /// What a copy did: rows per table.

@@ -146,6 +146,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    imported_events (source_id, source_uid) {
+        source_id -> Integer,
+        source_uid -> Text,
+        event_id -> Integer,
+        content_hash -> Text,
+        source_timezone -> Nullable<Text>,
+        vanished -> Bool,
+    }
+}
+
+diesel::table! {
     login_checks (id) {
         id -> Integer,
         email -> Text,
@@ -222,6 +233,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    source_run_notes (run_id, position) {
+        run_id -> Integer,
+        position -> Integer,
+        level -> Text,
+        uid -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    source_runs (id) {
+        id -> Integer,
+        source_id -> Integer,
+        started_at -> Timestamp,
+        duration_ms -> Integer,
+        http_status -> Nullable<Integer>,
+        bytes -> Nullable<BigInt>,
+        outcome -> Text,
+        message -> Nullable<Text>,
+        created -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        cancelled -> Integer,
+        removed -> Integer,
+        skipped -> Integer,
+    }
+}
+
+diesel::table! {
+    sources (id) {
+        id -> Integer,
+        owner_id -> Integer,
+        city_id -> Integer,
+        url -> Nullable<Text>,
+        name -> Text,
+        kind -> Text,
+        field -> Nullable<Text>,
+        category_map -> Text,
+        on_vanish -> Text,
+        paused -> Bool,
+        etag -> Nullable<Text>,
+        last_modified -> Nullable<Text>,
+        body_hash -> Nullable<Text>,
+        next_fetch_at -> Timestamp,
+        failures -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        lease_holder -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_token_writes -> api_tokens (token_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(event_closed_dates -> events (event_id));
@@ -230,11 +296,16 @@ diesel::joinable!(event_opening_hours -> events (event_id));
 diesel::joinable!(event_reviews -> events (event_id));
 diesel::joinable!(event_series -> events (event_id));
 diesel::joinable!(events -> cities (city_id));
+diesel::joinable!(imported_events -> events (event_id));
+diesel::joinable!(imported_events -> sources (source_id));
 diesel::joinable!(moderation_log -> cities (city_id));
 diesel::joinable!(moderation_log -> events (event_id));
 diesel::joinable!(moderator_roles -> accounts (account_id));
 diesel::joinable!(moderator_roles -> cities (city_id));
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(source_run_notes -> source_runs (run_id));
+diesel::joinable!(source_runs -> sources (source_id));
+diesel::joinable!(sources -> cities (city_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -248,6 +319,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_reviews,
     event_series,
     events,
+    imported_events,
     login_checks,
     login_failures,
     moderation_log,
@@ -256,4 +328,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     shipped_cities,
     sign_ups,
+    source_run_notes,
+    source_runs,
+    sources,
 );

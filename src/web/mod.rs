@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod calendar_links;
 pub mod feeds;
+pub mod multipart;
 pub mod pages;
 pub mod params;
 pub mod text;
@@ -119,6 +120,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             submissions::create_event,
         ))
         .service(readable("/my/events", submissions::my_events))
+        .service(form(
+            "/my/sources",
+            pages::sources::list_sources,
+            pages::sources::add_source,
+        ))
+        .service(
+            form(
+                "/my/sources/upload",
+                pages::sources::upload_form,
+                pages::sources::upload_source,
+            )
+            .app_data(
+                // The file, and a little for the form around it.
+                web::PayloadConfig::new(pages::sources::MAX_UPLOAD_BYTES + 64 * 1024),
+            ),
+        )
+        .service(readable("/my/sources/{id}", pages::sources::show_source))
+        .service(form(
+            "/my/sources/{id}/delete",
+            pages::sources::delete_form,
+            pages::sources::delete_source,
+        ))
+        .service(action(
+            "/my/sources/{id}/{action}",
+            pages::sources::source_action,
+        ))
         .service(readable("/moderation", moderation::moderation_queue))
         .service(readable("/moderation/log", moderation::moderation_log))
         .service(readable("/admin/users", admin::list_users))

@@ -125,19 +125,32 @@ pub fn submit(
     let event = conn.immediate_transaction(|conn| {
         let (city, draft) =
             parse_form(conn, actor, form, EventStatus::Scheduled, now.date_naive())?;
-        let moderation = if actor.roles.publishes_directly(city.id) {
-            ModerationState::Published
-        } else {
-            ModerationState::Pending
-        };
-        let mut new = NewEvent::from_draft(&draft, &city, moderation, now)
-            .map_err(|e| WorkflowError::invalid("start_time", e.to_string()))?;
-        new.organiser_id = Some(actor.account.id);
-        let event = new.insert(conn)?;
-        Repetition::create(conn, event.id, &draft, city.timezone.tz())?;
-        Ok::<_, WorkflowError>(event)
+        create_in(conn, actor, &city, &draft, now)
     })?;
     tracing::info!(event = event.id, moderation = %event.moderation.slug(), "event submitted");
+    Ok(event)
+}
+
+/// Inserts `draft` as a new event of `actor`'s in `city`, published at once when they
+/// publish directly there and pending otherwise. The caller owns the transaction (a
+/// submission, or an import of many events).
+pub(crate) fn create_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    city: &City,
+    draft: &EventDraft,
+    now: DateTime<Utc>,
+) -> Result<Event, WorkflowError> {
+    let moderation = if actor.roles.publishes_directly(city.id) {
+        ModerationState::Published
+    } else {
+        ModerationState::Pending
+    };
+    let mut new = NewEvent::from_draft(draft, city, moderation, now)
+        .map_err(|e| WorkflowError::invalid("start_time", e.to_string()))?;
+    new.organiser_id = Some(actor.account.id);
+    let event = new.insert(conn)?;
+    Repetition::create(conn, event.id, draft, city.timezone.tz())?;
     Ok(event)
 }
 
@@ -157,23 +170,40 @@ pub fn edit(
 ) -> Result<Event, WorkflowError> {
     conn.immediate_transaction(|conn| {
         let before = own_event(conn, actor, id)?;
-        let before_form = before_form(conn, &before)?;
-        let old = &before.event;
-        let (city, mut draft) = parse_form(conn, actor, form, old.status, now.date_naive())?;
-        if old.status == EventStatus::Postponed && draft.schedule != old.schedule() {
-            draft.status = EventStatus::Scheduled;
-        }
-        let publishes = actor.roles.publishes_directly(city.id);
-        let mut event = Event::update_from_draft(conn, old.id, &draft, &city, now)?;
-        // A rescheduled event's "postponed" note no longer applies.
-        if event.status == EventStatus::Scheduled && event.status_note.is_some() {
-            event = Event::clear_status_note(conn, event.id)?;
-        }
-        if event.sequence != old.sequence || old.moderation == ModerationState::Rejected {
-            after_organiser_change(conn, &before, &before_form, &event, publishes, now)?;
-        }
-        Ok(Event::find_with_city(conn, old.id)?.event)
+        let (city, draft) = parse_form(conn, actor, form, before.event.status, now.date_naive())?;
+        update_in(conn, actor, &before, &city, draft, now)
     })
+}
+
+/// Replaces the details of `before`, an event of `actor`'s, with `draft` (see
+/// [`edit`]). The caller owns the transaction and has checked that the event is the
+/// actor's.
+pub(crate) fn update_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: &EventWithCity,
+    city: &City,
+    mut draft: EventDraft,
+    now: DateTime<Utc>,
+) -> Result<Event, WorkflowError> {
+    let before_form = before_form(conn, before)?;
+    let old = &before.event;
+    if old.status == EventStatus::Postponed
+        && draft.status == EventStatus::Postponed
+        && draft.schedule != old.schedule()
+    {
+        draft.status = EventStatus::Scheduled;
+    }
+    let publishes = actor.roles.publishes_directly(city.id);
+    let mut event = Event::update_from_draft(conn, old.id, &draft, city, now)?;
+    // A rescheduled event's "postponed" note no longer applies.
+    if event.status == EventStatus::Scheduled && event.status_note.is_some() {
+        event = Event::clear_status_note(conn, event.id)?;
+    }
+    if event.sequence != old.sequence || old.moderation == ModerationState::Rejected {
+        after_organiser_change(conn, before, &before_form, &event, publishes, now)?;
+    }
+    Ok(Event::find_with_city(conn, old.id)?.event)
 }
 
 /// The event's form as it is before a change: what the moderators' list of changes
@@ -189,7 +219,7 @@ fn before_form(
 /// What moderation makes of an organiser's change: a rejected event goes back to the
 /// queue; a published one changed by an organiser who is not trusted joins the
 /// "recently changed" list.
-fn after_organiser_change(
+pub(crate) fn after_organiser_change(
     conn: &mut DbConnection,
     before: &EventWithCity,
     before_form: &EventForm,
@@ -386,125 +416,136 @@ pub fn change_occurrence(
     form: &OccurrenceForm,
     now: DateTime<Utc>,
 ) -> Result<OccurrenceRow, WorkflowError> {
-    conn.immediate_transaction(|conn| {
-        let (before, repetition, old) = own_occurrence(conn, actor, id, date)?;
-        let e = &before.event;
-        let tz = e.timezone.tz();
-        let first = e.schedule();
-        let rule_at = shifted(&first, date - first.first_date()).unwrap_or(first);
-        let mut errors = FieldErrors::default();
-        let title = match form.title.trim() {
-            "" => None,
-            t => errors
-                .check("title", EventTitle::parse(t))
-                .map(|t| t.as_str().to_owned())
-                .filter(|t| *t != e.title),
-        };
-        let status = match form.status.trim() {
-            "" | "scheduled" => OccurrenceStatus::Scheduled,
-            "cancelled" => OccurrenceStatus::Cancelled,
-            _ => {
-                errors.add("status", "Choose scheduled or cancelled.");
-                OccurrenceStatus::Scheduled
-            }
-        };
-        let day = match form.start_date.trim() {
-            "" => rule_at.first_date(),
-            d => match parse_iso_date(d) {
-                Some(d) => d,
-                None => {
-                    errors.add(
-                        "start_date",
-                        "Enter the date as year-month-day, such as 2026-12-12.",
-                    );
-                    rule_at.first_date()
-                }
-            },
-        };
-        let last_day = repetition
-            .occurrences
-            .last()
-            .map(|o| o.occurrence_date)
-            .unwrap_or(day);
-        if day < e.start_date || day > last_day {
-            errors.add(
-                "start_date",
-                format!(
-                    "An occurrence can move within the series' dates, {} to {}.",
-                    e.start_date.format("%-d %b %Y"),
-                    last_day.format("%-d %b %Y")
-                ),
-            );
+    conn.immediate_transaction(|conn| change_occurrence_in(conn, actor, id, date, form, now))
+}
+
+/// [`change_occurrence`] in the caller's transaction (an import applies a feed's
+/// overrides so).
+pub(crate) fn change_occurrence_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i32,
+    date: NaiveDate,
+    form: &OccurrenceForm,
+    now: DateTime<Utc>,
+) -> Result<OccurrenceRow, WorkflowError> {
+    let (before, repetition, old) = own_occurrence(conn, actor, id, date)?;
+    let e = &before.event;
+    let tz = e.timezone.tz();
+    let first = e.schedule();
+    let rule_at = shifted(&first, date - first.first_date()).unwrap_or(first);
+    let mut errors = FieldErrors::default();
+    let title = match form.title.trim() {
+        "" => None,
+        t => errors
+            .check("title", EventTitle::parse(t))
+            .map(|t| t.as_str().to_owned())
+            .filter(|t| *t != e.title),
+    };
+    let status = match form.status.trim() {
+        "" | "scheduled" => OccurrenceStatus::Scheduled,
+        "cancelled" => OccurrenceStatus::Cancelled,
+        _ => {
+            errors.add("status", "Choose scheduled or cancelled.");
+            OccurrenceStatus::Scheduled
         }
-        let time = |name: &'static str, value: &str, errors: &mut FieldErrors| match value.trim() {
-            "" => None,
-            v => match parse_hh_mm(v) {
-                Some(t) => Some(t),
-                None => {
-                    errors.add(name, "Enter the time as hours:minutes, such as 19:30.");
-                    None
-                }
-            },
-        };
-        let schedule = match rule_at {
-            EventSchedule::AllDay { first, last } => {
-                let days = last - first;
-                EventSchedule::AllDay {
-                    first: day,
-                    last: day + days,
-                }
+    };
+    let day = match form.start_date.trim() {
+        "" => rule_at.first_date(),
+        d => match parse_iso_date(d) {
+            Some(d) => d,
+            None => {
+                errors.add(
+                    "start_date",
+                    "Enter the date as year-month-day, such as 2026-12-12.",
+                );
+                rule_at.first_date()
             }
-            EventSchedule::Timed { start, end } => {
-                let start_time =
-                    time("start_time", &form.start_time, &mut errors).unwrap_or(start.time());
-                let new_start = day.and_time(start_time);
-                let length = end.map(|end| end - start).unwrap_or(DEFAULT_DURATION);
-                let new_end = match time("end_time", &form.end_time, &mut errors) {
-                    None => new_start + length,
-                    Some(t) => {
-                        let same_day = day.and_time(t);
-                        if same_day <= new_start {
-                            same_day + TimeDelta::days(1)
-                        } else {
-                            same_day
-                        }
-                    }
-                };
-                if let Err(err) = local_instant(tz, new_start) {
-                    errors.add("start_time", sentence(&err.to_string()));
-                }
-                EventSchedule::Timed {
-                    start: new_start,
-                    end: Some(new_end),
-                }
-            }
-        };
-        if !errors.is_empty() {
-            return Err(WorkflowError::Invalid(errors));
-        }
-        let restored = title.is_none()
-            && status == OccurrenceStatus::Scheduled
-            && schedule.first_date() == rule_at.first_date()
-            && schedule.start_time() == rule_at.start_time()
-            && (form.end_time.trim().is_empty()
-                || rule_at.end_time().map(|t| t.format("%H:%M").to_string())
-                    == Some(form.end_time.trim().to_owned()));
-        let mut new = old.overridden_as(
-            &if restored { rule_at } else { schedule },
-            tz,
-            title,
-            status,
+        },
+    };
+    let last_day = repetition
+        .occurrences
+        .last()
+        .map(|o| o.occurrence_date)
+        .unwrap_or(day);
+    if day < e.start_date || day > last_day {
+        errors.add(
+            "start_date",
+            format!(
+                "An occurrence can move within the series' dates, {} to {}.",
+                e.start_date.format("%-d %b %Y"),
+                last_day.format("%-d %b %Y")
+            ),
         );
-        new.overridden = !restored;
-        if new == old {
-            return Ok(old);
+    }
+    let time = |name: &'static str, value: &str, errors: &mut FieldErrors| match value.trim() {
+        "" => None,
+        v => match parse_hh_mm(v) {
+            Some(t) => Some(t),
+            None => {
+                errors.add(name, "Enter the time as hours:minutes, such as 19:30.");
+                None
+            }
+        },
+    };
+    let schedule = match rule_at {
+        EventSchedule::AllDay { first, last } => {
+            let days = last - first;
+            EventSchedule::AllDay {
+                first: day,
+                last: day + days,
+            }
         }
-        let before_form = before_form(conn, &before)?;
-        Repetition::save_occurrence(conn, &new)?;
-        let event = Event::touch(conn, id, now)?;
-        let publishes = actor.roles.publishes_directly(e.city_id);
-        after_organiser_change(conn, &before, &before_form, &event, publishes, now)?;
-        tracing::info!(event = id, %date, status = new.status, "occurrence changed");
-        Ok(new)
-    })
+        EventSchedule::Timed { start, end } => {
+            let start_time =
+                time("start_time", &form.start_time, &mut errors).unwrap_or(start.time());
+            let new_start = day.and_time(start_time);
+            let length = end.map(|end| end - start).unwrap_or(DEFAULT_DURATION);
+            let new_end = match time("end_time", &form.end_time, &mut errors) {
+                None => new_start + length,
+                Some(t) => {
+                    let same_day = day.and_time(t);
+                    if same_day <= new_start {
+                        same_day + TimeDelta::days(1)
+                    } else {
+                        same_day
+                    }
+                }
+            };
+            if let Err(err) = local_instant(tz, new_start) {
+                errors.add("start_time", sentence(&err.to_string()));
+            }
+            EventSchedule::Timed {
+                start: new_start,
+                end: Some(new_end),
+            }
+        }
+    };
+    if !errors.is_empty() {
+        return Err(WorkflowError::Invalid(errors));
+    }
+    let restored = title.is_none()
+        && status == OccurrenceStatus::Scheduled
+        && schedule.first_date() == rule_at.first_date()
+        && schedule.start_time() == rule_at.start_time()
+        && (form.end_time.trim().is_empty()
+            || rule_at.end_time().map(|t| t.format("%H:%M").to_string())
+                == Some(form.end_time.trim().to_owned()));
+    let mut new = old.overridden_as(
+        &if restored { rule_at } else { schedule },
+        tz,
+        title,
+        status,
+    );
+    new.overridden = !restored;
+    if new == old {
+        return Ok(old);
+    }
+    let before_form = before_form(conn, &before)?;
+    Repetition::save_occurrence(conn, &new)?;
+    let event = Event::touch(conn, id, now)?;
+    let publishes = actor.roles.publishes_directly(e.city_id);
+    after_organiser_change(conn, &before, &before_form, &event, publishes, now)?;
+    tracing::info!(event = id, %date, status = new.status, "occurrence changed");
+    Ok(new)
 }

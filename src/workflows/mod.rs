@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod events;
 pub mod moderation;
 pub mod roles;
+pub mod sources;
 
 use crate::db::DbConnection;
 

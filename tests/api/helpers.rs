@@ -537,6 +537,11 @@ impl TestApp {
         Account::set_trusted(&mut conn, account.id, trusted).unwrap();
     }
 
+    /// What `--database` is for this app's database, for tests of the command line.
+    pub fn database_path(&self) -> String {
+        self.database.url().to_string()
+    }
+
     /// The event with `id` as stored, whatever its moderation state.
     pub fn stored_event(&self, id: i32) -> Event {
         let mut conn = self.pool.get().unwrap();
@@ -613,6 +618,22 @@ impl Browser<'_> {
             .insert_header(("cookie", self.cookie_header()))
             .insert_header(("content-type", "application/x-www-form-urlencoded"))
             .send_body(body.into())
+            .await
+            .expect("the request is answered");
+        self.read(res).await
+    }
+
+    /// POSTs a `multipart/form-data` body, with the visitor's cookies.
+    pub async fn post_multipart(&self, path: &str, boundary: &str, body: Vec<u8>) -> Response {
+        let res = self
+            .client
+            .post(format!("{}{}", self.app.address, path))
+            .insert_header(("cookie", self.cookie_header()))
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .send_body(body)
             .await
             .expect("the request is answered");
         self.read(res).await

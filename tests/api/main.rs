@@ -1,6 +1,7 @@
 //! One integration-test binary: each test starts the real application on a fresh
 //! temporary SQLite file and talks to it over HTTP.
 
+mod fixture_server;
 mod helpers;
 
 mod accounts;
@@ -21,6 +22,7 @@ mod malformed;
 mod moderation;
 mod organisers;
 mod recurrence;
+mod sources;
 mod time_zones;
 mod tokens;
 mod two_servers;

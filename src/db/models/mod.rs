@@ -8,6 +8,7 @@ mod moderation;
 mod series;
 mod server_secret;
 mod shipped_city;
+mod source;
 
 pub use account::{
     Account, Admission, LoginCheck, LoginFailure, ModeratorRole, NewAccount, Roles, Session,
@@ -25,6 +26,10 @@ pub use moderation::{
 pub use series::{OccurrenceRow, OccurrenceStatus, Repetition};
 pub use server_secret::ServerSecret;
 pub use shipped_city::ShippedCity;
+pub use source::{
+    FetchState, ImportedEvent, NOTES_KEPT, NewRun, NewSource, OnVanish, RUNS_KEPT, RunNote, Source,
+    SourceRun,
+};
 
 /// Turns a text search into a LIKE pattern that matches it literally: `%` and `_`
 /// typed by a visitor are not wildcards.

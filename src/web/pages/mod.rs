@@ -9,6 +9,7 @@ pub mod fields;
 pub mod health;
 pub mod home;
 pub mod moderation;
+pub mod sources;
 pub mod submissions;
 pub mod tokens;
 

@@ -24,6 +24,20 @@ pub struct CityOption {
     pub label: String,
 }
 
+impl CityOption {
+    /// The choices of a city field: "Kraków, Poland (Europe/Warsaw)", the zone shown
+    /// because the times typed are read in it.
+    pub fn list(cities: &[crate::db::models::City]) -> Vec<CityOption> {
+        cities
+            .iter()
+            .map(|c| CityOption {
+                slug: c.slug.to_string(),
+                label: format!("{}, {} ({})", c.name, c.country, c.timezone.name()),
+            })
+            .collect()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "events/form.html")]
 pub struct EventFormPage {
@@ -178,13 +192,7 @@ async fn form_page(
         viewer,
         form,
         errors,
-        cities: cities
-            .iter()
-            .map(|c| CityOption {
-                slug: c.slug.to_string(),
-                label: format!("{}, {} ({})", c.name, c.country, c.timezone.name()),
-            })
-            .collect(),
+        cities: CityOption::list(&cities),
         kinds: EventKind::ALL,
         fields: CreativeField::ALL,
         editing: editing.map(|(id, title, _)| (id, title)),

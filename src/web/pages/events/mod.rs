@@ -217,6 +217,9 @@ pub struct EventShowPage {
     pub event: Event,
     pub city: City,
     pub when: When,
+    /// An imported event whose feed is in another zone than the city's: its time there,
+    /// as the organiser wrote it ("Thu 25 Mar 2027, 18:00–19:30 Europe/London").
+    pub source_time: Option<String>,
     pub description_html: String,
     pub json_ld: String,
     pub on_now: bool,
@@ -326,9 +329,32 @@ pub async fn show_event(
     let page_url = format!("{}/events/{}", state.public_url, row.event.id);
     let add_to_calendar = AddToCalendar::new(&state.public_url, &row);
     let id = row.event.id;
-    let repetition = state
-        .db(move |conn| Ok(crate::db::models::Repetition::load(conn, id)?))
+    let (repetition, link) = state
+        .db(move |conn| {
+            Ok((
+                crate::db::models::Repetition::load(conn, id)?,
+                crate::db::models::ImportedEvent::of_event(conn, id)?,
+            ))
+        })
         .await?;
+    let source_time = link
+        .and_then(|l| l.source_timezone)
+        .and_then(|name| name.parse::<chrono_tz::Tz>().ok())
+        .filter(|tz| *tz != row.event.timezone.tz() && !row.event.all_day)
+        .map(|tz| {
+            let start = row.event.starts_at_utc().with_timezone(&tz);
+            let end = row.event.ends_at_utc().with_timezone(&tz);
+            let end = if end.date_naive() == start.date_naive() {
+                end.format("%H:%M").to_string()
+            } else {
+                end.format("%a %-d %b %Y, %H:%M").to_string()
+            };
+            format!(
+                "{}–{end} {}",
+                start.format("%a %-d %b %Y, %H:%M"),
+                tz.name()
+            )
+        });
     let repetition_view = RepetitionView::new(&row, &repetition, now);
     let json_ld = json_for_script(&with_schedule(
         json_ld(&row, &schedule, &page_url),
@@ -355,6 +381,7 @@ pub async fn show_event(
         open_today,
         section: "events",
         when: When::full(&schedule, event.timezone.tz(), &city.name),
+        source_time,
         description_html: description_html(&event.description),
         on_now: event.is_on_at(now),
         ended: event.last_ends_at_utc() <= now,
