@@ -62,9 +62,18 @@ post mia /moderation /moderation/events/$id1/approve back=/moderation >/dev/null
 post mia /moderation /moderation/events/$id2/reject "reason=Please give the full address." back=/moderation >/dev/null
 post ana /events/$id1/edit /events/$id1/edit city=braga kind=festival "title=Festa das Luzes (new time)" "description=Three nights of light." venue="Theatro Circo" "address=Av. da Liberdade 697" start_date=2027-03-12 start_time=20:00 end_time=23:00 >/dev/null
 
+# Calendars: a file imported once (traps.ics: skipped events and warnings), and a feed
+# refused because it is on a private address (the switch is off here).
+curl -s -b $DIR/ana.jar $B/my/sources/upload -o $DIR/p.html
+s1=$(curl -s -b $DIR/ana.jar $B/my/sources/upload -F "csrf_token=$(token $DIR/p.html)" -F city=krakow -F kind=talk \
+  -F "file=@tests/fixtures/ics/traps.ics;type=text/calendar" -D - -o /dev/null | grep -i '^location' | tr -d '\r' | sed 's/^[Ll]ocation: //;s/?.*//')
+s2=$(post ana /my/sources /my/sources "url=http://127.0.0.1:9/feed.ics" city=braga kind=festival on_vanish=remove)
+s2=${s2%%\?*}
+[ -n "$s1" ] && [ -n "$s2" ] || { echo "the calendars were not added" >&2; exit 1; }
+
 mkdir $DIR/pages
 get() { curl -s ${2:+-b $DIR/$2.jar} "$B$1" -o "$DIR/pages/$3.html" -w "%{http_code}" | grep -q 200 || { echo "GET $1 as ${2:-nobody} failed" >&2; exit 1; }; }
-ANA=(/my/events /account/tokens /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete /events/$id4 /events/$id4/edit /events/$id4/occurrences/2027-03-11 /events/$id5 /events/$id5/edit)
+ANA=(/my/events /account/tokens /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete /events/$id4 /events/$id4/edit /events/$id4/occurrences/2027-03-11 /events/$id5 /events/$id5/edit /my/sources /my/sources/upload $s1 $s2 $s2/delete)
 # Public listings with series and exhibitions of the demo data, and one of each's page.
 PUBLIC=(/signup /login /api "/events?kind=workshop" "/events?kind=exhibition&open=today" "/events?open=today")
 for q in "kind=workshop&q=eight+evenings" "kind=exhibition&q=late+opening+thursdays"; do
@@ -87,6 +96,8 @@ curl -s -b $DIR/ana.jar $B/events/new --data-urlencode "csrf_token=$(token $DIR/
   -d "city=braga&kind=workshop&title=Daily&venue=V&start_date=2027-03-02&start_time=18:00&repeat=daily&repeat_weekdays=xx&repeat_nth=9&skip_dates=soon&opens_mo=10:00&closed_dates=2030-01-01" -o $DIR/pages/series-form-errors.html
 curl -s -b $DIR/ana.jar $B/events/$id4/occurrences/2027-03-11 --data-urlencode "csrf_token=$(token $DIR/pages/ana1.html)" \
   -d "start_date=2030-01-01&start_time=25:00&status=maybe" -o $DIR/pages/occurrence-errors.html
+curl -s -b $DIR/ana.jar $B/my/sources --data-urlencode "csrf_token=$(token $DIR/pages/ana1.html)" \
+  -d "url=ftp://example.org/x.ics&city=atlantis&kind=rave&category_map=nonsense&on_vanish=maybe" -o $DIR/pages/source-form-errors.html
 curl -s -c $DIR/x.jar -b $DIR/x.jar $B/signup -o $DIR/p.html
 curl -s -c $DIR/x.jar -b $DIR/x.jar $B/signup --data-urlencode "csrf_token=$(token $DIR/p.html)" -d "email=bad&name=&password=short" -o $DIR/pages/signup-errors.html
 curl -s -c $DIR/x.jar -b $DIR/x.jar $B/login --data-urlencode "csrf_token=$(token $DIR/p.html)" -d "email=nobody%40example.org&password=wrong+password" -o $DIR/pages/login-error.html

@@ -797,10 +797,31 @@ fn apply_event(
         }
     };
     draft.coordinates = mapped.coordinates;
+    // What the form's parsing cannot see (a time the clocks skip, checked against the
+    // stored event) is refused before anything is written: the event is skipped, the
+    // rest of the feed goes on.
+    let refused = |e: WorkflowError, tally: &mut Tally| match e {
+        WorkflowError::Invalid(errors) => {
+            tally.skip(
+                Some(mapped.uid.clone()),
+                summary.clone(),
+                reason_of(&errors),
+            );
+            Ok(())
+        }
+        WorkflowError::Conflict(why) => {
+            tally.skip(Some(mapped.uid.clone()), summary.clone(), why);
+            Ok(())
+        }
+        other => Err(other),
+    };
     let mut cancelled_now = false;
     let (event_id, before_overrides, changed) = match &link {
         None => {
-            let event = create_in(conn, owner, city, &draft, now)?;
+            let event = match create_in(conn, owner, city, &draft, now) {
+                Ok(e) => e,
+                Err(e) => return refused(e, tally),
+            };
             ImportedEvent {
                 source_id: source.id,
                 source_uid: mapped.uid.clone(),
@@ -822,7 +843,10 @@ fn apply_event(
                 .filter(|o| o.overridden)
                 .map(|o| (o.occurrence_date, ()))
                 .collect();
-            let event = update_in(conn, owner, &before, city, draft, now)?;
+            let event = match update_in(conn, owner, &before, city, draft, now) {
+                Ok(e) => e,
+                Err(e) => return refused(e, tally),
+            };
             let changed = event.sequence != before.event.sequence;
             if changed && !was_cancelled && event.status == EventStatus::Cancelled {
                 tally.run.cancelled += 1;

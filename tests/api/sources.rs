@@ -993,3 +993,172 @@ async fn our_own_feed_imported_into_a_fresh_installation_gives_the_same_events()
     };
     assert_eq!(shape(&after), shape(&before));
 }
+
+#[actix_rt::test]
+async fn an_approved_import_changed_by_its_feed_follows_the_rules_of_an_edit() {
+    use creative_calendar::db::schema::event_reviews;
+    use creative_calendar::workflows::moderation::{Decision, decide};
+    use diesel::prelude::*;
+    let app = import_app().await;
+    let server = FixtureServer::start();
+    let google = String::from_utf8(fixture("google.ics")).unwrap();
+    server.feed("/google.ics", google.clone());
+    let actor = organiser(&app, "office@krakow.test", false).await;
+    let source = add_source(&app, &actor, &server.url("/google.ics"), "krakow");
+    sync(&app, source.id);
+    let evening = by_title(&imported(&app, source.id), "Wieczór poetycki").clone();
+    assert_eq!(evening.moderation, ModerationState::Pending);
+    let moderator = app.moderator("mod@krakow.test", Some("krakow")).await;
+    drop(moderator);
+    let mut conn = app.pool.get().unwrap();
+    let id = Account::find_by_email(&mut conn, "mod@krakow.test")
+        .unwrap()
+        .id;
+    let moderator = Actor::load(&mut conn, id).unwrap();
+    decide(
+        &mut conn,
+        &moderator,
+        evening.id,
+        Decision::Approve,
+        "",
+        app.now,
+    )
+    .unwrap();
+
+    server.feed(
+        "/google.ics",
+        google.replace(
+            "Wieczór poetycki w Pałacu pod Baranami",
+            "Wieczór poetycki: nowy gość",
+        ),
+    );
+    let run = sync(&app, source.id);
+    assert_eq!(run.updated, 1, "{}", run.counts());
+    let changed = app.stored_event(evening.id);
+    // Still public, and waiting for a moderator's look, as an untrusted edit does.
+    assert_eq!(changed.moderation, ModerationState::Published);
+    assert_eq!(changed.title, "Wieczór poetycki: nowy gość");
+    let reviews: i64 = event_reviews::table
+        .filter(event_reviews::event_id.eq(evening.id))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(reviews, 1);
+}
+
+#[actix_rt::test]
+async fn serve_syncs_due_sources_by_itself() {
+    let app = spawn_app_with(test_now(), |config| {
+        config.import_allow_private_addresses = true;
+        config.import_tick = Some(std::time::Duration::from_millis(100));
+    })
+    .await;
+    let server = FixtureServer::start();
+    server.feed("/gancio.ics", fixture("gancio.ics"));
+    let actor = organiser(&app, "office@bologna.test", true).await;
+    let source = add_source(&app, &actor, &server.url("/gancio.ics"), "bologna");
+    let mut waited = 0;
+    while imported(&app, source.id).len() < 2 && waited < 100 {
+        actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(imported(&app, source.id).len(), 2);
+    // Synced once, then not due for six hours: no second fetch.
+    actix_rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(server.hits("/gancio.ics").0, 1);
+    let mut conn = app.pool.get().unwrap();
+    let synced = Source::find(&mut conn, source.id).unwrap();
+    assert_eq!(
+        synced.next_fetch_at,
+        (app.now + chrono::TimeDelta::hours(6)).naive_utc()
+    );
+    assert!(synced.lease_until.is_none());
+}
+
+#[actix_rt::test]
+async fn an_event_from_a_feed_in_another_zone_shows_both_times() {
+    let app = import_app().await;
+    let server = FixtureServer::start();
+    server.feed("/outlook.ics", fixture("outlook.ics"));
+    let actor = organiser(&app, "office@berlin.test", true).await;
+    let source = add_source(&app, &actor, &server.url("/outlook.ics"), "berlin");
+    sync(&app, source.id);
+    let events = imported(&app, source.id);
+    let london = by_title(&events, "Livestream aus London");
+    let page = app.get(&format!("/events/{}", london.id)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("19:00"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("In the organiser’s calendar: Thu 25 Mar 2027, 18:00–19:30 Europe/London"),
+        "{}",
+        page.body
+    );
+    // An event in the city's own zone says nothing more.
+    let page = app
+        .get(&format!(
+            "/events/{}",
+            by_title(&events, "Designgespräch").id
+        ))
+        .await;
+    assert!(!page.body.contains("In the organiser’s calendar"));
+}
+
+#[actix_rt::test]
+async fn a_hostile_source_form_gets_its_errors_beside_the_fields_and_stores_nothing() {
+    let app = import_app().await;
+    let browser = app.organiser("office@krakow.test").await;
+    let long = format!("https://example.org/{}", "a".repeat(3_000));
+    let cases: [&[(&str, &str)]; 4] = [
+        &[("url", long.as_str()), ("city", "krakow")],
+        &[("url", "javascript:alert(1)"), ("city", "krak\u{0}ow")],
+        &[
+            ("url", "https://example.org/a.ics"),
+            ("city", "krakow"),
+            ("category_map", "no equals sign"),
+        ],
+        &[
+            ("url", "https://example.org/a.ics"),
+            ("city", "krakow"),
+            ("kind", "<script>"),
+            ("on_vanish", "explode"),
+            ("name", "two\nlines"),
+        ],
+    ];
+    for fields in cases {
+        let response = browser.submit("/my/sources", "/my/sources", fields).await;
+        assert_eq!(response.status, 422, "{fields:?}: {}", response.body);
+        assert!(!response.body.contains("<script>"), "escaped");
+        assert!(!response.texts(".field-error").is_empty(), "{fields:?}");
+    }
+    let mut conn = app.pool.get().unwrap();
+    let id = Account::find_by_email(&mut conn, "office@krakow.test")
+        .unwrap()
+        .id;
+    let actor = Actor::load(&mut conn, id).unwrap();
+    assert!(sources::list(&mut conn, &actor).unwrap().is_empty());
+    // An upload that is not multipart, and one with no file.
+    let response = browser
+        .post("/my/sources/upload", &[("city", "krakow")])
+        .await;
+    assert_eq!(response.status, 415);
+    let token = browser.csrf_token("/my/sources/upload").await;
+    let body = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n--b\r\nContent-Disposition: form-data; name=\"city\"\r\n\r\nkrakow\r\n--b--\r\n"
+    );
+    let response = browser
+        .post_multipart("/my/sources/upload", "b", body.into_bytes())
+        .await;
+    assert_eq!(response.status, 422);
+    assert!(
+        response
+            .text("#file-error")
+            .contains("Choose the .ics file")
+    );
+    // Without the token, refused before anything is read into a source.
+    let body = "--b\r\nContent-Disposition: form-data; name=\"city\"\r\n\r\nkrakow\r\n--b--\r\n";
+    let response = browser
+        .post_multipart("/my/sources/upload", "b", body.as_bytes().to_vec())
+        .await;
+    assert_eq!(response.status, 403);
+}

@@ -295,6 +295,13 @@ impl SourcePage {
         }
     }
 
+    /// The default kind, as people read it.
+    pub fn kind_label(&self) -> &'static str {
+        EventKind::parse(&self.source.kind)
+            .unwrap_or(EventKind::Festival)
+            .label()
+    }
+
     pub fn skipped(&self) -> impl Iterator<Item = &RunNote> {
         self.notes.iter().filter(|n| n.level == "skipped")
     }
