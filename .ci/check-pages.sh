@@ -73,7 +73,7 @@ s2=${s2%%\?*}
 
 mkdir $DIR/pages
 get() { curl -s ${2:+-b $DIR/$2.jar} "$B$1" -o "$DIR/pages/$3.html" -w "%{http_code}" | grep -q 200 || { echo "GET $1 as ${2:-nobody} failed" >&2; exit 1; }; }
-ANA=(/my/events /account/tokens /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete /events/$id4 /events/$id4/edit /events/$id4/occurrences/2027-03-11 /events/$id5 /events/$id5/edit /my/sources /my/sources/upload $s1 $s2 $s2/delete)
+ANA=(/my/events /account/tokens /events/new "/events/new?city=braga" /events/$id1/edit /account /events/$id1 /events/$id2 /events/$id3 /events/$id1/cancel /events/$id1/postpone /events/$id3/delete /events/$id4 /events/$id4/edit /events/$id4/occurrences/2027-03-11 /events/$id5 /events/$id5/edit /my/sources /my/sources/upload $s1 $s2 $s2/delete $s2/edit $s1/edit)
 # Public listings with series and exhibitions of the demo data, and one of each's page.
 PUBLIC=(/signup /login /api "/events?kind=workshop" "/events?kind=exhibition&open=today" "/events?open=today")
 for q in "kind=workshop&q=eight+evenings" "kind=exhibition&q=late+opening+thursdays"; do

@@ -138,6 +138,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(readable("/my/sources/{id}", pages::sources::show_source))
         .service(form(
+            "/my/sources/{id}/edit",
+            pages::sources::edit_form,
+            pages::sources::update_source,
+        ))
+        .service(form(
             "/my/sources/{id}/delete",
             pages::sources::delete_form,
             pages::sources::delete_source,

@@ -15,7 +15,7 @@ use super::{Actor, WorkflowError};
 use crate::db::DbConnection;
 use crate::db::models::{
     City, Event, FetchState, ImportedEvent, NewRun, NewSource, OnVanish, Repetition, Source,
-    SourceRun,
+    SourceRun, SourceSettings,
 };
 use crate::domain::{CreativeField, EventKind, EventStatus, FieldErrors, FormCity, short};
 use crate::import::fetch::{self, FetchError, Validators};
@@ -195,6 +195,60 @@ fn create(
             updated_at: now.naive_utc(),
         },
     )?)
+}
+
+/// The form of a stored source, as its edit page starts.
+impl SourceForm {
+    pub fn of(source: &Source, city: &City) -> SourceForm {
+        SourceForm {
+            url: source.url.clone().unwrap_or_default(),
+            city: city.slug.to_string(),
+            kind: source.kind.clone(),
+            field: source.field.clone().unwrap_or_default(),
+            category_map: source.category_map.clone(),
+            on_vanish: source.on_vanish.clone(),
+            name: source.name.clone(),
+        }
+    }
+}
+
+/// Changes the settings of the actor's source; it is fetched again at once under them
+/// (its events follow at the next sync: a new city or kind moves them too). An uploaded
+/// file has no address to change.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i32,
+    form: &SourceForm,
+    now: DateTime<Utc>,
+) -> Result<Source, WorkflowError> {
+    conn.immediate_transaction(|conn| {
+        let (source, _) = own_source(conn, actor, id)?;
+        let mut form = form.clone();
+        if source.url.is_none() {
+            form.url.clear();
+        }
+        let draft = parse_source_form(conn, &form, source.url.is_some())?;
+        let name = if draft.name.is_empty() {
+            source.name.clone()
+        } else {
+            draft.name.clone()
+        };
+        Ok(Source::update_settings(
+            conn,
+            id,
+            &SourceSettings {
+                city_id: draft.city.id,
+                url: draft.url.as_ref().map(|u| u.to_string()),
+                name,
+                kind: draft.kind.slug().to_owned(),
+                field: draft.field.map(|f| f.slug().to_owned()),
+                category_map: draft.categories.to_text(),
+                on_vanish: draft.on_vanish.slug().to_owned(),
+            },
+            now,
+        )?)
+    })
 }
 
 /// Source `id` with its city, if `actor` owns it or moderates its city; otherwise

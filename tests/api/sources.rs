@@ -96,6 +96,17 @@ fn by_title<'a>(events: &'a [(String, Event)], prefix: &str) -> &'a Event {
         .1
 }
 
+/// The id in a `Location: /my/sources/{id}?…` header.
+fn source_id_from(response: &Response) -> String {
+    let location = response.header("location").expect("a Location header");
+    location
+        .trim_start_matches("/my/sources/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 fn time(s: &str) -> NaiveTime {
     NaiveTime::parse_from_str(s, "%H:%M").unwrap()
 }
@@ -676,12 +687,7 @@ async fn the_source_pages_add_show_pause_and_delete() {
     );
     assert!(page.body.contains("HTTP 200"));
     assert_eq!(event_count(&app), 7);
-    let id = location
-        .trim_start_matches("/my/sources/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = source_id_from(&response);
 
     // Somebody else's source does not exist for them.
     let other = app.organiser("someone@else.test").await;
@@ -1161,4 +1167,71 @@ async fn a_hostile_source_form_gets_its_errors_beside_the_fields_and_stores_noth
         .post_multipart("/my/sources/upload", "b", body.as_bytes().to_vec())
         .await;
     assert_eq!(response.status, 403);
+}
+
+#[actix_rt::test]
+async fn new_settings_read_the_feed_again_under_them() {
+    let app = import_app().await;
+    let server = FixtureServer::start();
+    server.feed("/tec.ics", fixture("the-events-calendar.ics"));
+    let browser = app.organiser("office@lyon.test").await;
+    app.set_trusted("office@lyon.test", true);
+    let url = server.url("/tec.ics");
+    let response = browser
+        .submit(
+            "/my/sources",
+            "/my/sources",
+            &[("url", url.as_str()), ("city", "lyon"), ("kind", "talk")],
+        )
+        .await;
+    assert_eq!(response.status, 303);
+    let id: i32 = source_id_from(&response).parse().unwrap();
+    let exhibition = by_title(&imported(&app, id), "Exposition").clone();
+    assert_eq!(exhibition.kind.slug(), "talk");
+
+    let edit = format!("/my/sources/{id}/edit");
+    let page = browser.get(&edit).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.attr("#f-url", "value"), url);
+    // A bad mapping is shown beside its field, with what was typed.
+    let response = browser
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("url", url.as_str()),
+                ("city", "lyon"),
+                ("category_map", "Exposition = museum"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status, 422);
+    assert!(response.text("#category_map-error").contains("museum"));
+    assert_eq!(response.text("#f-category_map"), "Exposition = museum");
+
+    let response = browser
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("url", url.as_str()),
+                ("city", "lyon"),
+                ("kind", "talk"),
+                ("name", "Lyon, Ville créative"),
+                (
+                    "category_map",
+                    "Exposition = exhibition\nAtelier = workshop",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(response.status, 303, "{}", response.body);
+    let page = browser.get(&response.header("location").unwrap()).await;
+    assert!(page.body.contains("Lyon, Ville créative"));
+    let after = imported(&app, id);
+    let now = by_title(&after, "Exposition");
+    assert_eq!(now.kind.slug(), "exhibition");
+    assert_eq!(now.sequence, exhibition.sequence + 1);
+    // The feed was fetched in full again, not answered with a 304.
+    assert_eq!(server.hits("/tec.ics"), (2, 0));
 }

@@ -28,7 +28,7 @@ pub use server_secret::ServerSecret;
 pub use shipped_city::ShippedCity;
 pub use source::{
     FetchState, ImportedEvent, NOTES_KEPT, NewRun, NewSource, OnVanish, RUNS_KEPT, RunNote, Source,
-    SourceRun,
+    SourceRun, SourceSettings,
 };
 
 /// Turns a text search into a LIKE pattern that matches it literally: `%` and `_`

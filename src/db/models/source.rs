@@ -99,7 +99,41 @@ pub struct FetchState {
     pub failures: i32,
 }
 
+/// What an organiser may change of a source.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = sources, treat_none_as_null = true)]
+pub struct SourceSettings {
+    pub city_id: i32,
+    pub url: Option<String>,
+    pub name: String,
+    pub kind: String,
+    pub field: Option<String>,
+    pub category_map: String,
+    pub on_vanish: String,
+}
+
 impl Source {
+    /// New settings; the validators and the body's hash are forgotten, so that the next
+    /// fetch (due at once) reads and maps the whole feed again under them.
+    pub fn update_settings(
+        conn: &mut DbConnection,
+        id: i32,
+        settings: &SourceSettings,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Source> {
+        crate::on_backend!(conn, c => diesel::update(sources::table.find(id))
+            .set((
+                settings,
+                sources::etag.eq(None::<String>),
+                sources::last_modified.eq(None::<String>),
+                sources::body_hash.eq(None::<String>),
+                sources::next_fetch_at.eq(now.naive_utc()),
+                sources::updated_at.eq(now.naive_utc()),
+            ))
+            .returning(Source::as_returning())
+            .get_result(c))
+    }
+
     pub fn on_vanish(&self) -> OnVanish {
         OnVanish::parse(&self.on_vanish).unwrap_or(OnVanish::Cancel)
     }

@@ -22,6 +22,30 @@ use crate::workflows::{Actor, WorkflowError};
 /// The biggest upload: the same limit as a fetch.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
+/// The choices of the settings' select fields.
+pub struct Choices {
+    pub cities: Vec<CityOption>,
+    pub kinds: &'static [EventKind],
+    pub fields: &'static [CreativeField],
+}
+
+impl Choices {
+    fn of(cities: &[City]) -> Choices {
+        Choices {
+            cities: CityOption::list(cities),
+            kinds: EventKind::ALL,
+            fields: CreativeField::ALL,
+        }
+    }
+
+    async fn load(state: &AppState) -> Result<Choices, AppError> {
+        let cities = state
+            .db(|conn| Ok(City::list(conn, &Default::default())?))
+            .await?;
+        Ok(Choices::of(&cities))
+    }
+}
+
 /// A source in the list, with its last run.
 pub struct SourceRow {
     pub source: Source,
@@ -38,9 +62,7 @@ pub struct SourcesPage {
     pub sources: Vec<SourceRow>,
     pub form: SourceForm,
     pub errors: FieldErrors,
-    pub cities: Vec<CityOption>,
-    pub kinds: &'static [EventKind],
-    pub fields: &'static [CreativeField],
+    pub choices: Choices,
     pub notice: Option<String>,
 }
 
@@ -78,9 +100,7 @@ impl SourcesPage {
             sources,
             form: SourceForm::default(),
             errors: FieldErrors::default(),
-            cities: CityOption::list(&cities),
-            kinds: EventKind::ALL,
-            fields: CreativeField::ALL,
+            choices: Choices::of(&cities),
             notice: None,
         })
     }
@@ -194,9 +214,7 @@ pub struct UploadPage {
     pub csrf: String,
     pub form: SourceForm,
     pub errors: FieldErrors,
-    pub cities: Vec<CityOption>,
-    pub kinds: &'static [EventKind],
-    pub fields: &'static [CreativeField],
+    pub choices: Choices,
 }
 
 impl UploadPage {
@@ -206,16 +224,13 @@ impl UploadPage {
         form: SourceForm,
         errors: FieldErrors,
     ) -> Result<UploadPage, AppError> {
-        let list = SourcesPage::load(state, viewer).await?;
         Ok(UploadPage {
             section: "sources",
-            csrf: list.csrf,
-            viewer: list.viewer,
+            csrf: viewer.csrf_token.clone(),
+            viewer,
             form,
             errors,
-            cities: list.cities,
-            kinds: list.kinds,
-            fields: list.fields,
+            choices: Choices::load(state).await?,
         })
     }
 }
@@ -314,6 +329,7 @@ impl SourcePage {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SourceNotice {
     pub added: Option<String>,
+    pub saved: Option<String>,
     pub synced: Option<String>,
     pub paused: Option<String>,
     pub resumed: Option<String>,
@@ -349,6 +365,8 @@ pub async fn show_source(
         .await?;
     let notice = if params.added.is_some() {
         Some("The source was added and fetched; below is what it gave.")
+    } else if params.saved.is_some() {
+        Some("The settings were saved, and the calendar read again under them.")
     } else if params.synced.is_some() {
         Some("The source was fetched again.")
     } else if params.paused.is_some() {
@@ -487,4 +505,90 @@ pub async fn delete_source(
     Ok(see_other(&format!(
         "/my/sources?deleted=1&cancelled={cancelled}&removed={removed}"
     )))
+}
+
+#[derive(Template)]
+#[template(path = "sources/edit.html")]
+pub struct EditPage {
+    pub section: &'static str,
+    pub viewer: Viewer,
+    pub csrf: String,
+    pub source: Source,
+    pub form: SourceForm,
+    pub errors: FieldErrors,
+    pub choices: Choices,
+}
+
+impl EditPage {
+    async fn respond(
+        state: &AppState,
+        viewer: Viewer,
+        source: Source,
+        form: SourceForm,
+        errors: FieldErrors,
+    ) -> Result<HttpResponse, AppError> {
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let page = EditPage {
+            section: "sources",
+            csrf: viewer.csrf_token.clone(),
+            viewer,
+            source,
+            form,
+            errors,
+            choices: Choices::load(state).await?,
+        };
+        Ok(no_store(status, page.render()?))
+    }
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = source_id(&id)?;
+    let actor = Actor::from(&viewer);
+    let (source, city) = state
+        .db(move |conn| Ok(sources::own_source(conn, &actor, id)?))
+        .await?;
+    let form = SourceForm::of(&source, &city);
+    EditPage::respond(&state, viewer, source, form, FieldErrors::default()).await
+}
+
+pub async fn update_source(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Checked<SourceForm>,
+) -> Result<HttpResponse, AppError> {
+    let (viewer, form) = posted.signed_in()?;
+    let id = source_id(&id)?;
+    let actor = Actor::from(&viewer);
+    let now = state.clock.now();
+    let settings = state.import.clone();
+    let typed = form.clone();
+    let saved = state
+        .db(
+            move |conn| match sources::update(conn, &actor, id, &form, now) {
+                Ok(source) => {
+                    if source.url.is_some() && !source.paused {
+                        // Its failures are on its page.
+                        let _ = sources::sync(conn, &settings, id, now, false)?;
+                    }
+                    Ok(Ok(source))
+                }
+                Err(WorkflowError::Invalid(errors)) => {
+                    Ok(Err((sources::own_source(conn, &actor, id)?.0, errors)))
+                }
+                Err(e) => Err(e.into()),
+            },
+        )
+        .await?;
+    match saved {
+        Ok(source) => Ok(see_other(&format!("/my/sources/{}?saved=1", source.id))),
+        Err((source, errors)) => EditPage::respond(&state, viewer, source, typed, errors).await,
+    }
 }
