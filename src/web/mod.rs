@@ -125,17 +125,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             pages::sources::list_sources,
             pages::sources::add_source,
         ))
-        .service(
-            form(
-                "/my/sources/upload",
-                pages::sources::upload_form,
-                pages::sources::upload_source,
-            )
-            .app_data(
-                // The file, and a little for the form around it.
-                web::PayloadConfig::new(pages::sources::MAX_UPLOAD_BYTES + 64 * 1024),
-            ),
-        )
+        // The upload's handler reads its body itself, with the upload's own limit.
+        .service(form(
+            "/my/sources/upload",
+            pages::sources::upload_form,
+            pages::sources::upload_source,
+        ))
         .service(readable("/my/sources/{id}", pages::sources::show_source))
         .service(form(
             "/my/sources/{id}/edit",

@@ -1235,3 +1235,16 @@ async fn new_settings_read_the_feed_again_under_them() {
     // The feed was fetched in full again, not answered with a 304.
     assert_eq!(server.hits("/tec.ics"), (2, 0));
 }
+
+#[actix_rt::test]
+async fn an_upload_over_the_limit_gets_the_site_s_413() {
+    let app = import_app().await;
+    let browser = app.organiser("office@krakow.test").await;
+    let body = vec![b'x'; 21 * 1024 * 1024];
+    let response = browser
+        .post_multipart("/my/sources/upload", "b", body)
+        .await;
+    assert_eq!(response.status, 413);
+    assert!(response.body.contains("<html"), "our own page");
+    assert_eq!(event_count(&app), 0);
+}

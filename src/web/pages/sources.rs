@@ -253,8 +253,20 @@ pub async fn upload_form(
 pub async fn upload_source(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    mut payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    use futures_util::StreamExt;
+    // Read by hand, so that a file over the limit gets the site's own 413 page.
+    let limit = MAX_UPLOAD_BYTES + 64 * 1024;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| AppError::bad_request("form", "the upload could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
     let upload = crate::web::multipart::read_checked(&req, &body).await?;
     let viewer = upload.viewer.ok_or_else(|| AppError::LoginRequired {
         next: "/my/sources".to_owned(),
