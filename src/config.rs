@@ -287,6 +287,16 @@ pub struct ServeArgs {
     #[arg(long, env = "CREATIVE_CALENDAR_IMPORT_INTERVAL_MINUTES", default_value_t = crate::import::DEFAULT_INTERVAL_MINUTES, value_parser = clap::value_parser!(u64).range(5..=10_080))]
     pub import_interval_minutes: u64,
 
+    /// Serve Prometheus metrics at `/metrics` on this address (a listener of its own,
+    /// such as 127.0.0.1:9100); without it there are no metrics endpoint.
+    #[arg(long, env = "CREATIVE_CALENDAR_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
+    /// Log lines as text (for people) or one JSON object a line (for log collectors);
+    /// each request's line has its route, status, latency and request id.
+    #[arg(long, env = "CREATIVE_CALENDAR_LOG_FORMAT", value_enum, default_value_t = crate::observe::LogFormat::Text)]
+    pub log_format: crate::observe::LogFormat,
+
     /// The key (32 bytes or more) that signs the CSRF tokens of the sign-in and sign-up
     /// forms; give every server of the site the same one. Without it, one is generated
     /// at the first start and kept in the database.
@@ -346,6 +356,8 @@ pub struct Config {
     pub import_timeout: std::time::Duration,
     /// The most bytes a fetch reads.
     pub import_max_bytes: u64,
+    /// Where `/metrics` is served; `None`: nowhere.
+    pub metrics_bind: Option<String>,
 }
 
 impl Config {
@@ -388,6 +400,7 @@ impl Config {
             import_tick: None,
             import_timeout: std::time::Duration::from_secs(30),
             import_max_bytes: 20 * 1024 * 1024,
+            metrics_bind: None,
         }
     }
 
@@ -413,6 +426,7 @@ impl Config {
         config.import_allow_private_addresses = args.import_allow_private_addresses;
         config.import_interval = std::time::Duration::from_secs(args.import_interval_minutes * 60);
         config.import_tick = Some(std::time::Duration::from_secs(60));
+        config.metrics_bind = args.metrics_bind.clone();
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }

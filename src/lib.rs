@@ -12,6 +12,7 @@ pub mod feed_cache;
 pub mod filters;
 pub mod ical;
 pub mod import;
+pub mod observe;
 pub mod startup;
 pub mod state;
 pub mod urlencoded;

@@ -6,16 +6,16 @@ use creative_calendar::config::{
 };
 use creative_calendar::startup::Application;
 use creative_calendar::{cities_import, db, demo};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let log_format = match &cli.command {
+        None => cli.serve.log_format,
+        Some(Command::Serve(args)) => args.log_format,
+        // The other commands talk to people; their logs stay text.
+        Some(_) => creative_calendar::observe::LogFormat::Text,
+    };
+    creative_calendar::observe::init_logging(log_format);
 
     match cli.command {
         None => serve(Config::from_serve_args(&cli.serve)?),

@@ -16,6 +16,7 @@ use crate::{cities_import, demo};
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     pool: DbPool,
     /// Syncs organisers' calendars while the server runs.
@@ -45,13 +46,17 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(crate::web::security_headers())
-                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("http"))
+                .wrap(actix_web::middleware::from_fn(crate::observe::log_request))
                 .configure(crate::web::routes)
         })
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers.max(1));
         }
+        let metrics_port = match &config.metrics_bind {
+            Some(bind) => Some(serve_metrics(bind, pool.clone())?),
+            None => None,
+        };
         let schedule = config.import_tick.map(|tick| {
             crate::import::schedule::start(
                 pool.clone(),
@@ -62,6 +67,7 @@ impl Application {
         });
         Ok(Application {
             port,
+            metrics_port,
             server: server.run(),
             pool,
             _schedule: schedule,
@@ -72,6 +78,11 @@ impl Application {
         self.port
     }
 
+    /// The port of `/metrics`, when `--metrics-bind` asked for it.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     /// The pool the server uses, for tests that set up data behind its back.
     pub fn pool(&self) -> DbPool {
         self.pool.clone()
@@ -80,6 +91,35 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await.context("running the server")
     }
+}
+
+/// `/metrics` on a listener of its own, so that it is never on the public site: the
+/// operator binds it to an address only their scraper reaches.
+fn serve_metrics(bind: &str, pool: DbPool) -> anyhow::Result<u16> {
+    crate::observe::metrics();
+    let listener = TcpListener::bind(bind)
+        .with_context(|| format!("binding the metrics listener to {bind}"))?;
+    let port = listener.local_addr()?.port();
+    tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+    let server = HttpServer::new(move || {
+        let pool = pool.clone();
+        App::new().route(
+            "/metrics",
+            web::get().to(move || {
+                let pool = pool.clone();
+                async move {
+                    actix_web::HttpResponse::Ok()
+                        .content_type("text/plain; version=0.0.4; charset=utf-8")
+                        .body(crate::observe::render_metrics(&pool))
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)?
+    .run();
+    actix_web::rt::spawn(server);
+    Ok(port)
 }
 
 /// Every start: the shipped cities the database lacks; with `--demo`, sample events on an

@@ -106,7 +106,9 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || {
+            let waited = Instant::now();
             let mut conn = pool.get()?;
+            metrics::histogram!("db_pool_wait_seconds").record(waited.elapsed().as_secs_f64());
             work(&mut conn)
         })
         .await?

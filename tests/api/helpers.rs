@@ -25,6 +25,8 @@ pub fn local(s: &str) -> NaiveDateTime {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of `/metrics`, when the test asked for it.
+    pub metrics_address: Option<String>,
     pub pool: DbPool,
     pub client: awc::Client,
     pub now: DateTime<Utc>,
@@ -267,6 +269,9 @@ async fn start_app(
     let clock = config.clock.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let pool = app.pool();
     {
         // The cities were loaded at the real time of the run; date them well before the
@@ -286,6 +291,7 @@ async fn start_app(
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         pool,
         client: awc::Client::default(),
         now,

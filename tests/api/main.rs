@@ -20,6 +20,7 @@ mod feeds;
 mod home_and_fields;
 mod malformed;
 mod moderation;
+mod observe;
 mod organisers;
 mod recurrence;
 mod sources;

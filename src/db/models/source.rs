@@ -333,6 +333,7 @@ impl SourceRun {
         run: &NewRun,
         notes: &[(String, Option<String>, Option<String>, String)],
     ) -> QueryResult<SourceRun> {
+        metrics::counter!("import_runs_total", "outcome" => run.outcome.clone()).increment(1);
         let saved = crate::on_backend!(conn, c => diesel::insert_into(source_runs::table)
             .values(run)
             .returning(SourceRun::as_returning())

@@ -225,6 +225,7 @@ async fn fetch(
     };
     let key = spec.key();
     if let Some(feed) = state.feeds.find(&key, wanted, Instant::now(), &usable) {
+        metrics::counter!("cache_hits_total", "cache" => "feed").increment(1);
         return Ok(Got {
             feed,
             build_again: false,
@@ -238,7 +239,11 @@ async fn fetch(
         state
             .feeds
             .get_or_build(&key, wanted, Instant::now(), usable, || {
-                build_feed(&state, &spec)
+                metrics::counter!("cache_misses_total", "cache" => "feed").increment(1);
+                let started = Instant::now();
+                let built = build_feed(&state, &spec);
+                metrics::histogram!("feed_build_seconds").record(started.elapsed().as_secs_f64());
+                built
             })
     })
     .await?
