@@ -591,6 +591,26 @@ fn fetch_and_apply(
             "The feed ends before END:VCALENDAR (a download cut short); nothing was changed, and nothing was cancelled.",
         );
     }
+    // A calendar that suddenly holds nothing is far more often a server's mistake (a
+    // calendar made private, an export that failed) than an organiser cancelling their
+    // whole programme: it cancels nothing. Deleting the source cancels, if that is meant.
+    let live = ImportedEvent::of_source(conn, source.id)?
+        .values()
+        .filter(|l| !l.vanished)
+        .count();
+    if live > 0 && doc.calendar.children_named("VEVENT").next().is_none() {
+        return record_failure(
+            conn,
+            source,
+            now,
+            started,
+            status,
+            Some(body.len()),
+            &format!(
+                "The feed holds no events at all, where {live} came from it before; nothing was changed, and nothing was cancelled. If the calendar really is empty now, delete this source to cancel its events."
+            ),
+        );
+    }
     apply(
         conn,
         source,

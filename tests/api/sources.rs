@@ -504,7 +504,25 @@ async fn a_broken_or_truncated_feed_changes_nothing_and_says_why() {
             "{name}"
         );
     }
-    // An error answer, and an empty calendar, cancel nothing either.
+    // An empty calendar, and an error answer, cancel nothing either.
+    server.feed(
+        "/feed.ics",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nEND:VCALENDAR\r\n",
+    );
+    let run = sync(&app, source.id);
+    assert_eq!(run.outcome, "failed");
+    assert!(
+        run.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("no events at all, where 7 came from it before"),
+        "{:?}",
+        run.message
+    );
+    assert_eq!(
+        format!("{:?}", imported(&app, source.id)),
+        format!("{before:?}")
+    );
     server.set("/feed.ics", Route::Status(500));
     let run = sync(&app, source.id);
     assert_eq!(
@@ -517,7 +535,7 @@ async fn a_broken_or_truncated_feed_changes_nothing_and_says_why() {
     );
     let mut conn = app.pool.get().unwrap();
     let failing = Source::find(&mut conn, source.id).unwrap();
-    assert_eq!(failing.failures, 3);
+    assert_eq!(failing.failures, 4);
     // Backing off: not due again for a while, at most a day.
     assert!(failing.next_fetch_at > app.now.naive_utc());
     assert!(failing.next_fetch_at <= (app.now + chrono::TimeDelta::days(1)).naive_utc());
