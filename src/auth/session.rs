@@ -78,8 +78,7 @@ pub fn random_token() -> String {
 
 /// What the database stores of a session token.
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Compares in time that does not depend on where the first difference is.

@@ -45,8 +45,8 @@ pub use schedule::{
 pub use slug::{Slug, SlugError};
 pub use status::{EventStatus, ModerationAction, ModerationState};
 pub use text::{
-    EventTitle, TextError, UNDECODABLE, clean_line, clean_text, decoded, limited_text, sentence,
-    short, thousands,
+    EventTitle, TextError, UNDECODABLE, clean_line, clean_text, decoded, hex, limited_text,
+    sentence, short, thousands,
 };
 pub use when::{TimeLabel, When, utc_offset_label, zone_label};
 

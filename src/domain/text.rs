@@ -66,6 +66,11 @@ pub fn clean_text(value: &str) -> String {
 
 /// Echoes a bad value back safely: shortened, and without control characters, which
 /// would be raw bytes in a page (NUL is not even allowed in HTML).
+/// Bytes as lower-case hexadecimal: how hashes are stored and compared.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn short(value: &str) -> String {
     let mut s: String = value.chars().filter(|c| !c.is_control()).take(40).collect();
     if value.chars().count() > 40 {

@@ -8,14 +8,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::html;
 use super::ics::{Component, Document, IcsTime, Property, parse_duration};
 use super::zones;
-use crate::domain::{CreativeField, EventForm, EventKind, EventStatus, FieldErrors};
+use crate::domain::{CreativeField, EventForm, EventKind, EventStatus, FieldErrors, short};
 use crate::workflows::events::OccurrenceForm;
 
 /// A source UID longer than this is refused: some exporters make UIDs of whole URLs,
@@ -64,7 +64,7 @@ impl CategoryMap {
                 return Err(format!(
                     "Line {}: “{}” is not a kind; use one of {}.",
                     n + 1,
-                    crate::domain::short(kind.trim()),
+                    short(kind.trim()),
                     EventKind::slugs()
                 ));
             };
@@ -133,8 +133,7 @@ impl MappedEvent {
     pub fn content_hash(&self) -> String {
         use sha2::Digest;
         let json = serde_json::to_vec(self).unwrap_or_default();
-        let digest = sha2::Sha256::digest(&json);
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::domain::hex(&sha2::Sha256::digest(&json))
     }
 }
 
@@ -178,7 +177,7 @@ pub fn map_calendar(doc: &Document, defaults: &ImportDefaults, today: NaiveDate)
             None => {
                 mapped.warnings.push(format!(
                     "X-WR-TIMEZONE “{}” is not a time zone; times without a zone are read in the city's zone.",
-                    crate::domain::short(name.trim())
+                    short(name.trim())
                 ));
                 defaults.city_tz
             }
@@ -304,7 +303,7 @@ impl TimeReader<'_> {
                 None => {
                     let w = format!(
                         "The time zone “{}” is not known; its times are read in the city's zone.",
-                        crate::domain::short(&tzid)
+                        short(&tzid)
                     );
                     if !warnings.contains(&w) {
                         warnings.push(w);
@@ -371,7 +370,7 @@ fn map_event(
         Moment::Date(d) => d,
         Moment::Local(t, _) => t.date(),
     };
-    if start_day.year_ce().1 < FIRST_YEAR as u32 || start_day < first_day() {
+    if start_day < first_day() {
         return Err(format!("DTSTART before {FIRST_YEAR}"));
     }
     let end = match (event.property("DTEND"), event.property("DURATION")) {
@@ -603,10 +602,7 @@ fn repeat_fields(
     let mut parts = BTreeMap::new();
     for part in rule.trim().split(';').filter(|p| !p.trim().is_empty()) {
         let Some((key, value)) = part.split_once('=') else {
-            return Err(format!(
-                "RRULE part “{}” is not NAME=VALUE",
-                short_text(part)
-            ));
+            return Err(format!("RRULE part “{}” is not NAME=VALUE", short(part)));
         };
         parts.insert(key.trim().to_uppercase(), value.trim().to_uppercase());
     }
@@ -631,7 +627,7 @@ fn repeat_fields(
             for day in &byday {
                 let slug = day.to_lowercase();
                 if crate::domain::recurrence::parse_weekday(&slug).is_none() {
-                    return Err(format!("RRULE BYDAY “{}” is not a weekday", short_text(day)));
+                    return Err(format!("RRULE BYDAY “{}” is not a weekday", short(day)));
                 }
                 slugs.push(slug);
             }
@@ -656,7 +652,7 @@ fn repeat_fields(
                     _ => {
                         return Err(format!(
                             "RRULE BYDAY “{}” is not supported (the 1st to 4th or the last weekday of the month are)",
-                            short_text(day)
+                            short(day)
                         ));
                     }
                 };
@@ -689,7 +685,7 @@ fn repeat_fields(
         other => {
             return Err(format!(
                 "RRULE FREQ={} is not supported",
-                short_text(other)
+                short(other)
             ));
         }
     }
@@ -700,7 +696,7 @@ fn repeat_fields(
     let count = parts.remove("COUNT");
     let until = parts.remove("UNTIL");
     if let Some(other) = parts.keys().next() {
-        return Err(format!("RRULE with {} is not supported", short_text(other)));
+        return Err(format!("RRULE with {} is not supported", short(other)));
     }
     match (count, until) {
         (None, None) => return Err("RRULE with no end".to_owned()),
@@ -719,10 +715,6 @@ fn repeat_fields(
         }
     }
     Ok(())
-}
-
-fn short_text(s: &str) -> String {
-    crate::domain::short(s)
 }
 
 /// An override (a VEVENT with RECURRENCE-ID) as the occurrence form: the date of the
@@ -808,5 +800,3 @@ pub fn reason_of(errors: &FieldErrors) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
-
-use chrono::Datelike;

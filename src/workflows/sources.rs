@@ -509,33 +509,19 @@ fn fetch_and_apply(
     let status = Some(fetched.status);
     let next = now + settings.interval;
     let Some(body) = fetched.body else {
-        return conn.immediate_transaction(|conn| {
-            Source::record_fetch(
-                conn,
-                source.id,
-                &FetchState {
-                    etag: fetched.validators.etag.clone(),
-                    last_modified: fetched.validators.last_modified.clone(),
-                    body_hash: source.body_hash.clone(),
-                    next_fetch_at: next.naive_utc(),
-                    failures: 0,
-                },
-            )?;
-            Ok(SourceRun::record(
-                conn,
-                &NewRun {
-                    source_id: source.id,
-                    started_at: now.naive_utc(),
-                    duration_ms: elapsed_ms(started),
-                    http_status: status.map(i32::from),
-                    bytes: Some(0),
-                    outcome: "not_modified".to_owned(),
-                    message: Some("Not modified since the last fetch (HTTP 304).".to_owned()),
-                    ..NewRun::default()
-                },
-                &[],
-            )?)
-        });
+        let state = FetchState {
+            etag: fetched.validators.etag.clone(),
+            last_modified: fetched.validators.last_modified.clone(),
+            body_hash: source.body_hash.clone(),
+            next_fetch_at: next.naive_utc(),
+            failures: 0,
+        };
+        let run = NewRun {
+            bytes: Some(0),
+            ..new_run(source, now, started, status, "not_modified")
+        };
+        let message = "Not modified since the last fetch (HTTP 304).";
+        return record_run(conn, &state, run, message);
     };
     let hash = body_hash(&body);
     let fetch_state = FetchState {
@@ -545,26 +531,19 @@ fn fetch_and_apply(
         next_fetch_at: next.naive_utc(),
         failures: 0,
     };
+    let live = ImportedEvent::live_count(conn, source.id)?;
     if source.body_hash.as_deref() == Some(hash.as_str()) {
-        let links = ImportedEvent::of_source(conn, source.id)?.len() as i32;
-        return conn.immediate_transaction(|conn| {
-            Source::record_fetch(conn, source.id, &fetch_state)?;
-            Ok(SourceRun::record(
-                conn,
-                &NewRun {
-                    source_id: source.id,
-                    started_at: now.naive_utc(),
-                    duration_ms: elapsed_ms(started),
-                    http_status: status.map(i32::from),
-                    bytes: Some(body.len() as i64),
-                    outcome: "unchanged".to_owned(),
-                    message: Some("The same feed as at the last fetch.".to_owned()),
-                    unchanged: links,
-                    ..NewRun::default()
-                },
-                &[],
-            )?)
-        });
+        let run = NewRun {
+            bytes: Some(body.len() as i64),
+            unchanged: i32::try_from(live).unwrap_or(i32::MAX),
+            ..new_run(source, now, started, status, "unchanged")
+        };
+        return record_run(
+            conn,
+            &fetch_state,
+            run,
+            "The same feed as at the last fetch.",
+        );
     }
     let doc = match ics::read(&body, fetched.charset.as_deref()) {
         Ok(doc) => doc,
@@ -594,10 +573,6 @@ fn fetch_and_apply(
     // A calendar that suddenly holds nothing is far more often a server's mistake (a
     // calendar made private, an export that failed) than an organiser cancelling their
     // whole programme: it cancels nothing. Deleting the source cancels, if that is meant.
-    let live = ImportedEvent::of_source(conn, source.id)?
-        .values()
-        .filter(|l| !l.vanished)
-        .count();
     if live > 0 && doc.calendar.children_named("VEVENT").next().is_none() {
         return record_failure(
             conn,
@@ -643,11 +618,7 @@ fn body_hash(body: &[u8]) -> String {
             hasher.update(b"\n");
         }
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::domain::hex(&hasher.finalize())
 }
 
 /// Records a failed fetch: nothing else changes, and the source is tried again later.
@@ -661,38 +632,59 @@ fn record_failure(
     message: &str,
 ) -> Result<SourceRun, WorkflowError> {
     tracing::warn!(source = source.id, %message, "source fetch failed");
+    let failures = source.failures.saturating_add(1);
+    let state = FetchState {
+        etag: source.etag.clone(),
+        last_modified: source.last_modified.clone(),
+        body_hash: source.body_hash.clone(),
+        next_fetch_at: (now + backoff(failures)).naive_utc(),
+        failures,
+    };
+    let run = NewRun {
+        bytes: bytes.map(|b| b as i64),
+        ..new_run(source, now, started, status, "failed")
+    };
+    record_run(conn, &state, run, message)
+}
+
+/// A run of `source` that started at `now` (`started` on the monotonic clock).
+fn new_run(
+    source: &Source,
+    now: DateTime<Utc>,
+    started: Instant,
+    status: Option<u16>,
+    outcome: &str,
+) -> NewRun {
+    NewRun {
+        source_id: source.id,
+        started_at: now.naive_utc(),
+        duration_ms: elapsed_ms(started),
+        http_status: status.map(i32::from),
+        outcome: outcome.to_owned(),
+        ..NewRun::default()
+    }
+}
+
+/// Records a run that changed no event, with its message, and the source's state for
+/// the next fetch, together.
+fn record_run(
+    conn: &mut DbConnection,
+    state: &FetchState,
+    run: NewRun,
+    message: &str,
+) -> Result<SourceRun, WorkflowError> {
     conn.immediate_transaction(|conn| {
-        let failures = source.failures.saturating_add(1);
-        Source::record_fetch(
-            conn,
-            source.id,
-            &FetchState {
-                etag: source.etag.clone(),
-                last_modified: source.last_modified.clone(),
-                body_hash: source.body_hash.clone(),
-                next_fetch_at: (now + backoff(failures)).naive_utc(),
-                failures,
-            },
-        )?;
-        Ok(SourceRun::record(
-            conn,
-            &NewRun {
-                source_id: source.id,
-                started_at: now.naive_utc(),
-                duration_ms: elapsed_ms(started),
-                http_status: status.map(i32::from),
-                bytes: bytes.map(|b| b as i64),
-                outcome: "failed".to_owned(),
-                message: Some(message.to_owned()),
-                ..NewRun::default()
-            },
-            &[],
-        )?)
+        Source::record_fetch(conn, run.source_id, state)?;
+        let run = NewRun {
+            message: Some(message.to_owned()),
+            ..run
+        };
+        Ok(SourceRun::record(conn, &run, &[])?)
     })
 }
 
 /// Counts and notes of one applied feed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Tally {
     run: NewRun,
     notes: Vec<(String, Option<String>, Option<String>, String)>,
@@ -738,7 +730,14 @@ fn apply(
             categories: CategoryMap::parse(&source.category_map).unwrap_or_default(),
         };
         let mapped = map_calendar(doc, &defaults, today);
-        let mut tally = Tally::default();
+        let status = fetch.as_ref().and_then(|(status, _)| *status);
+        let mut tally = Tally {
+            run: NewRun {
+                bytes: Some(bytes as i64),
+                ..new_run(source, now, started, status, "imported")
+            },
+            notes: Vec::new(),
+        };
         for w in doc.warnings.iter().chain(&mapped.warnings) {
             tally.warn(None, w.clone());
         }
@@ -765,20 +764,21 @@ fn apply(
                 continue;
             }
             match vanish(conn, &owner, &link, source.on_vanish(), now)? {
-                Vanished::Cancelled => tally.run.cancelled += 1,
+                // The link went with the event.
                 Vanished::Removed => tally.run.removed += 1,
-                Vanished::Already => {}
-            }
-            if let Ok(Some(mut still)) = ImportedEvent::of_event(conn, link.event_id) {
-                still.vanished = true;
-                still.save(conn)?;
+                done => {
+                    if matches!(done, Vanished::Cancelled) {
+                        tally.run.cancelled += 1;
+                    }
+                    ImportedEvent {
+                        vanished: true,
+                        ..link
+                    }
+                    .save(conn)?;
+                }
             }
         }
-        let (status, state) = match &fetch {
-            Some((status, state)) => (*status, Some(state)),
-            None => (None, None),
-        };
-        if let Some(state) = state {
+        if let Some((_, state)) = &fetch {
             Source::record_fetch(conn, source.id, state)?;
         }
         if let Some(name) = mapped
@@ -796,12 +796,7 @@ fn apply(
         {
             Source::set_name(conn, source.id, &short_name(name))?;
         }
-        tally.run.source_id = source.id;
-        tally.run.started_at = now.naive_utc();
         tally.run.duration_ms = elapsed_ms(started);
-        tally.run.http_status = status.map(i32::from);
-        tally.run.bytes = Some(bytes as i64);
-        tally.run.outcome = "imported".to_owned();
         Ok::<_, WorkflowError>(SourceRun::record(conn, &tally.run, &tally.notes)?)
     });
     match result {

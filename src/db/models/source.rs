@@ -256,17 +256,10 @@ impl Source {
         Ok(())
     }
 
-    /// Deletes the source with its runs and links (not its events: the caller has
-    /// cancelled or removed them as the source says).
+    /// Deletes the source; its runs, their notes and its links go with it (the foreign
+    /// keys cascade), not its events: the caller has cancelled or removed them as the
+    /// source says.
     pub fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
-        let runs = source_runs::table
-            .filter(source_runs::source_id.eq(id))
-            .select(source_runs::id);
-        diesel::delete(source_run_notes::table.filter(source_run_notes::run_id.eq_any(runs)))
-            .execute(conn)?;
-        diesel::delete(source_runs::table.filter(source_runs::source_id.eq(id))).execute(conn)?;
-        diesel::delete(imported_events::table.filter(imported_events::source_id.eq(id)))
-            .execute(conn)?;
         diesel::delete(sources::table.find(id)).execute(conn)?;
         Ok(())
     }
@@ -390,13 +383,21 @@ impl SourceRun {
 
     /// The last run of each of `ids`.
     pub fn latest_of(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, SourceRun>> {
-        let mut latest = HashMap::new();
-        for id in ids {
-            if let Some(run) = Self::recent(conn, *id, 1)?.into_iter().next() {
-                latest.insert(*id, run);
-            }
-        }
-        Ok(latest)
+        // Two queries for any number of sources: the newest run's id of each (ids only
+        // grow), then those runs.
+        let newest: Vec<Option<i32>> = source_runs::table
+            .filter(source_runs::source_id.eq_any(ids.to_vec()))
+            .group_by(source_runs::source_id)
+            .select(diesel::dsl::max(source_runs::id))
+            .load(conn)?;
+        let newest: Vec<i32> = newest.into_iter().flatten().collect();
+        Ok(source_runs::table
+            .filter(source_runs::id.eq_any(newest))
+            .select(SourceRun::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|run| (run.source_id, run))
+            .collect())
     }
 
     pub fn notes(conn: &mut DbConnection, run_id: i32) -> QueryResult<Vec<RunNote>> {
@@ -452,6 +453,15 @@ impl ImportedEvent {
             .into_iter()
             .map(|link| (link.source_uid.clone(), link))
             .collect())
+    }
+
+    /// How many events of a source are still in its feed.
+    pub fn live_count(conn: &mut DbConnection, source_id: i32) -> QueryResult<i64> {
+        imported_events::table
+            .filter(imported_events::source_id.eq(source_id))
+            .filter(imported_events::vanished.eq(false))
+            .count()
+            .get_result(conn)
     }
 
     /// The link of event `event_id`, if it was imported.

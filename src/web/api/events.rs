@@ -112,7 +112,7 @@ impl Cursor {
             hash.update(since.and_utc().timestamp_micros().to_string());
         }
         let digest = hash.finalize();
-        digest[..9].iter().map(|b| format!("{b:02x}")).collect()
+        crate::domain::hex(&digest[..9])
     }
 
     /// The scope of an owner's own listing: a cursor of one account's list is no use

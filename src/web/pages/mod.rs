@@ -199,6 +199,12 @@ impl Pager {
     }
 }
 
+/// A moment for people who act on it across zones (moderators, organisers reading a
+/// log): "3 Dec 2026, 14:05 UTC".
+pub fn utc_text(t: &chrono::NaiveDateTime) -> String {
+    t.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
 /// `path` with a page number, for listings whose only parameter is the page.
 pub fn paged(path: &str, page: u32) -> String {
     if page > 1 {

@@ -4,13 +4,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::account::{no_store, see_other};
 use super::events::form::CityOption;
 use crate::auth::{Checked, NoFields, Viewer};
-use crate::db::models::{City, OnVanish, RunNote, Source, SourceRun};
+use crate::db::models::{City, ImportedEvent, OnVanish, RunNote, Source, SourceRun};
 use crate::domain::{CreativeField, EventKind, FieldErrors};
 use crate::error::AppError;
 use crate::urlencoded::Query;
@@ -108,11 +107,6 @@ impl SourcesPage {
     fn respond(self, status: StatusCode) -> Result<HttpResponse, AppError> {
         Ok(no_store(status, self.render()?))
     }
-}
-
-/// "3 Dec 2026, 14:05 UTC".
-pub fn when(at: &NaiveDateTime) -> String {
-    at.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
 /// A run's outcome in words.
@@ -368,10 +362,7 @@ pub async fn show_source(
                 Some(run) => SourceRun::notes(conn, run.id)?,
                 None => Vec::new(),
             };
-            let imported = crate::db::models::ImportedEvent::of_source(conn, id)?
-                .values()
-                .filter(|l| !l.vanished)
-                .count() as i64;
+            let imported = ImportedEvent::live_count(conn, id)?;
             Ok((source, city, runs, notes, imported))
         })
         .await?;
@@ -459,7 +450,7 @@ pub struct DeletePage {
     pub viewer: Viewer,
     pub csrf: String,
     pub source: Source,
-    pub imported: usize,
+    pub imported: i64,
 }
 
 pub async fn delete_form(
@@ -472,10 +463,7 @@ pub async fn delete_form(
     let (source, imported) = state
         .db(move |conn| {
             let (source, _) = sources::own_source(conn, &actor, id)?;
-            let imported = crate::db::models::ImportedEvent::of_source(conn, id)?
-                .values()
-                .filter(|l| !l.vanished)
-                .count();
+            let imported = ImportedEvent::live_count(conn, id)?;
             Ok((source, imported))
         })
         .await?;

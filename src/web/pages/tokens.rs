@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::account::{no_store, see_other};
@@ -53,15 +52,11 @@ impl TokensPage {
         Ok(no_store(status, self.render()?))
     }
 
-    fn when(at: &NaiveDateTime) -> String {
-        at.format("%-d %b %Y, %H:%M UTC").to_string()
-    }
-
     fn last_used(&self, token: &ApiToken) -> String {
         token
             .last_used_at
             .as_ref()
-            .map_or_else(|| "Never".to_owned(), Self::when)
+            .map_or_else(|| "Never".to_owned(), super::utc_text)
     }
 }
 

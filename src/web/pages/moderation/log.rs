@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{require_moderator, utc_text};
+use super::require_moderator;
 use crate::auth::Viewer;
 use crate::db::models::LogEntry;
 use crate::error::AppError;
@@ -12,6 +12,7 @@ use crate::urlencoded::Query;
 use crate::web::AppState;
 use crate::web::pages::Pager;
 use crate::web::pages::account::no_store;
+use crate::web::pages::utc_text;
 use crate::web::params::parse_page;
 
 #[derive(Template)]
@@ -59,7 +60,7 @@ pub async fn moderation_log(
         entries: entries
             .into_iter()
             .map(|e| LogLine {
-                at: utc_text(e.created_at),
+                at: utc_text(&e.created_at),
                 at_iso: format!("{}Z", e.created_at.format("%Y-%m-%dT%H:%M:%S")),
                 actor: e.actor_name,
                 action: e.action.label().to_owned(),

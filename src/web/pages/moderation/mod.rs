@@ -9,10 +9,10 @@ pub mod log;
 pub use decide::{Decision, DecisionForm, DecisionPage, MAX_REASON_CHARS, decide, decide_form};
 pub use log::{LogLine, LogPage, moderation_log};
 
+use crate::web::pages::utc_text;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::account::no_store;
@@ -79,15 +79,11 @@ impl QueueItem {
                 None => "imported".to_owned(),
             },
             organiser_trusted: m.organiser.as_ref().is_some_and(|a| a.is_trusted),
-            submitted: utc_text(m.changed_at.unwrap_or(e.created_at)),
+            submitted: utc_text(&m.changed_at.unwrap_or(e.created_at)),
             status: e.status,
             changes,
         }
     }
-}
-
-pub(super) fn utc_text(t: NaiveDateTime) -> String {
-    t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
 #[derive(Template)]
