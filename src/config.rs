@@ -292,6 +292,16 @@ pub struct ServeArgs {
     #[arg(long, env = "CREATIVE_CALENDAR_METRICS_BIND")]
     pub metrics_bind: Option<String>,
 
+    /// Milliseconds a data revision read from the database is trusted before it is read
+    /// again: how long another server's (or the CLI's) write may stay unseen by this
+    /// one's caches. A write through this server is seen at once.
+    #[arg(long, env = "CREATIVE_CALENDAR_REVISION_CHECK_MS", default_value_t = DEFAULT_REVISION_CHECK_MS, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub revision_check_ms: u64,
+
+    /// Megabytes of memory for anonymous visitors' pages and API answers.
+    #[arg(long, env = "CREATIVE_CALENDAR_RESPONSE_CACHE_MB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=4096))]
+    pub response_cache_mb: u64,
+
     /// Log lines as text (for people) or one JSON object a line (for log collectors);
     /// each request's line has its route, status, latency and request id.
     #[arg(long, env = "CREATIVE_CALENDAR_LOG_FORMAT", value_enum, default_value_t = crate::observe::LogFormat::Text)]
@@ -310,6 +320,10 @@ pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 14 * 24 * 60;
 
 /// Enough for the network feed of a busy year; a feed this size is ~80 MB.
 pub const DEFAULT_FEED_MAX_EVENTS: usize = 100_000;
+
+/// How stale another server's write may look here: a tenth of a second, a few reads of
+/// one row a second under any load.
+pub const DEFAULT_REVISION_CHECK_MS: u64 = 100;
 
 /// Ten a minute on average: a festival's whole programme in a sitting, and not a runaway
 /// script's worth of edits.
@@ -358,6 +372,11 @@ pub struct Config {
     pub import_max_bytes: u64,
     /// Where `/metrics` is served; `None`: nowhere.
     pub metrics_bind: Option<String>,
+    /// How long a data revision read from the database is trusted before it is read
+    /// again (a write through this server always makes it read again).
+    pub revision_check: std::time::Duration,
+    /// Memory for anonymous visitors' pages and API answers.
+    pub response_cache_bytes: usize,
 }
 
 impl Config {
@@ -401,6 +420,8 @@ impl Config {
             import_timeout: std::time::Duration::from_secs(30),
             import_max_bytes: 20 * 1024 * 1024,
             metrics_bind: None,
+            revision_check: std::time::Duration::from_millis(DEFAULT_REVISION_CHECK_MS),
+            response_cache_bytes: 32 * 1024 * 1024,
         }
     }
 
@@ -427,6 +448,9 @@ impl Config {
         config.import_interval = std::time::Duration::from_secs(args.import_interval_minutes * 60);
         config.import_tick = Some(std::time::Duration::from_secs(60));
         config.metrics_bind = args.metrics_bind.clone();
+        config.revision_check = std::time::Duration::from_millis(args.revision_check_ms);
+        config.response_cache_bytes =
+            usize::try_from(args.response_cache_mb * 1024 * 1024).unwrap_or(usize::MAX);
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }

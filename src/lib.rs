@@ -13,6 +13,7 @@ pub mod filters;
 pub mod ical;
 pub mod import;
 pub mod observe;
+pub mod revision;
 pub mod startup;
 pub mod state;
 pub mod urlencoded;

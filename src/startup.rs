@@ -42,17 +42,32 @@ impl Application {
         );
 
         let state = web::Data::new(AppState::new(pool.clone(), &config, secret_key));
+        let revisions = state.revisions.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // Innermost: the cached answers get the headers and the log line too.
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::cache::serve_cached,
+                ))
                 .wrap(crate::web::security_headers())
                 .wrap(actix_web::middleware::from_fn(crate::observe::log_request))
                 .configure(crate::web::routes)
         })
         .listen(listener)?;
-        if let Some(workers) = config.workers {
-            server = server.workers(workers.max(1));
-        }
+        let workers = config
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        // Database work runs on each worker's blocking pool (actix's default is hundreds
+        // of threads a worker). More threads than pooled connections would only queue
+        // for a connection, a thread each; so each worker gets as many as the pool has
+        // connections (at least four: requests waiting for a feed build hold a thread
+        // but no connection, and must not starve the pages).
+        let blocking = (config.pool_size as usize).max(4);
+        server = server
+            .workers(workers)
+            .worker_max_blocking_threads(blocking);
         let metrics_port = match &config.metrics_bind {
             Some(bind) => Some(serve_metrics(bind, pool.clone())?),
             None => None,
@@ -63,6 +78,7 @@ impl Application {
                 config.import_settings(),
                 config.clock.clone(),
                 tick,
+                revisions,
             )
         });
         Ok(Application {

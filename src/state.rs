@@ -15,6 +15,7 @@ use crate::db::DbPool;
 use crate::db::models::{UpcomingCounts, data_revision};
 use crate::error::AppError;
 use crate::feed_cache::FeedCache;
+use crate::revision::{Reading, RevisionWatch};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -38,6 +39,10 @@ pub struct AppState {
     /// How imports fetch, for "sync now" and new sources.
     pub import: crate::import::ImportSettings,
     counts: CountsCache,
+    /// The data revision as this server knows it (see [`RevisionWatch`]).
+    pub revisions: Arc<RevisionWatch>,
+    /// Anonymous visitors' pages and API answers (see `web::cache`).
+    pub responses: crate::web::cache::ResponseCache,
 }
 
 /// The per-city and per-field counts of upcoming events, kept for a short while: they
@@ -71,6 +76,8 @@ impl AppState {
                 ttl: config.counts_ttl,
                 slot: Mutex::new(None),
             },
+            revisions: Arc::new(RevisionWatch::new(config.revision_check)),
+            responses: crate::web::cache::ResponseCache::new(config.response_cache_bytes),
         }
     }
 
@@ -79,7 +86,7 @@ impl AppState {
     /// otherwise they last the TTL, because events also stop being upcoming as time
     /// passes.
     pub async fn upcoming_counts(&self) -> Result<Arc<UpcomingCounts>, AppError> {
-        let revision = self.db(|conn| Ok(data_revision(conn)?)).await?;
+        let revision = self.revision().await?;
         if let Ok(slot) = self.counts.slot.lock()
             && let Some((at, of_revision, counts)) = slot.as_ref()
             && *of_revision == revision
@@ -96,6 +103,19 @@ impl AppState {
             *slot = Some((Instant::now(), revision, Arc::clone(&counts)));
         }
         Ok(counts)
+    }
+
+    /// The data revision: as this server knows it when that is current enough, else read
+    /// from the database (one primary-key row).
+    pub async fn revision(&self) -> Result<i64, AppError> {
+        match self.revisions.reading() {
+            Reading::Known(revision) => Ok(revision),
+            Reading::Read(ticket) => {
+                let read = self.db(|conn| Ok(data_revision(conn)?)).await;
+                self.revisions.store(ticket, read.as_ref().ok().copied());
+                read
+            }
+        }
     }
 
     /// Runs blocking Diesel work on the blocking thread pool, off the async workers.

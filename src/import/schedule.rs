@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::ImportSettings;
 use crate::clock::Clock;
 use crate::db::DbPool;
+use crate::revision::RevisionWatch;
 use crate::workflows::sources::{self, SyncOutcome};
 
 /// Stops the schedule when dropped (with the server that started it).
@@ -25,14 +26,23 @@ impl Drop for Schedule {
 }
 
 /// Starts syncing due sources every `tick`.
-pub fn start(pool: DbPool, settings: ImportSettings, clock: Clock, tick: Duration) -> Schedule {
+///
+/// After each sync the server's caches are told (`revisions`), as after a request that
+/// writes.
+pub fn start(
+    pool: DbPool,
+    settings: ImportSettings,
+    clock: Clock,
+    tick: Duration,
+    revisions: Arc<RevisionWatch>,
+) -> Schedule {
     let stop = Arc::new(AtomicBool::new(false));
     let stopped = stop.clone();
     let spawned = std::thread::Builder::new()
         .name("source-sync".to_owned())
         .spawn(move || {
             while !stopped.load(Ordering::Relaxed) {
-                run_once(&pool, &settings, &clock);
+                run_once(&pool, &settings, &clock, &revisions);
                 // Asleep in short steps, so that a stop is heard soon.
                 let mut slept = Duration::ZERO;
                 while slept < tick && !stopped.load(Ordering::Relaxed) {
@@ -48,7 +58,7 @@ pub fn start(pool: DbPool, settings: ImportSettings, clock: Clock, tick: Duratio
     Schedule { stop }
 }
 
-fn run_once(pool: &DbPool, settings: &ImportSettings, clock: &Clock) {
+fn run_once(pool: &DbPool, settings: &ImportSettings, clock: &Clock, revisions: &RevisionWatch) {
     let mut conn = match pool.get() {
         Ok(c) => c,
         Err(e) => {
@@ -62,6 +72,7 @@ fn run_once(pool: &DbPool, settings: &ImportSettings, clock: &Clock) {
         || clock.now(),
         |_, _, source, outcome| match outcome {
             Ok(SyncOutcome::Ran(run)) => {
+                revisions.note_write();
                 tracing::info!(source = source.id, outcome = %run.outcome, counts = %run.counts(), "scheduled sync")
             }
             Ok(SyncOutcome::Skipped(why)) => {

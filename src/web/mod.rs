@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod cache;
 pub mod calendar_links;
 pub mod feeds;
 pub mod multipart;

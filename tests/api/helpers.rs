@@ -262,6 +262,10 @@ async fn start_app(
     config.clock = Clock::Fixed(now);
     config.page_size = 5;
     config.counts_ttl = std::time::Duration::ZERO;
+    // Tests write behind the server's back through `pool`, as another server or the CLI
+    // would; with no interval every request reads the revision and sees them at once.
+    // The cache's own tests (`response_cache.rs`) set one.
+    config.revision_check = std::time::Duration::ZERO;
     config.workers = Some(1);
     config.pool_size = 4;
     config.public_url = "https://calendar.example.org".to_owned();
@@ -601,13 +605,19 @@ impl Browser<'_> {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        let res = self
+        self.get_with(path, &[]).await
+    }
+
+    /// A GET with the visitor's cookies and extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut req = self
             .client
             .get(format!("{}{}", self.app.address, path))
-            .insert_header(("cookie", self.cookie_header()))
-            .send()
-            .await
-            .expect("the request is answered");
+            .insert_header(("cookie", self.cookie_header()));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let res = req.send().await.expect("the request is answered");
         self.read(res).await
     }
 

@@ -23,6 +23,7 @@ mod moderation;
 mod observe;
 mod organisers;
 mod recurrence;
+mod response_cache;
 mod sources;
 mod time_zones;
 mod tokens;

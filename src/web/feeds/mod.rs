@@ -211,14 +211,15 @@ async fn build_behind(state: web::Data<AppState>, spec: FeedSpec) {
     }
 }
 
-/// Reads the data revision (one primary-key row) and gets the feed from the cache for
-/// it, building it on the blocking pool if need be.
+/// Learns the data revision (from memory when it is current enough, see
+/// `crate::revision`) and gets the feed from the cache for it, building it on the
+/// blocking pool if need be.
 async fn fetch(
     state: &web::Data<AppState>,
     spec: FeedSpec,
     usable: impl Fn(&BuiltFeed) -> bool + Send + 'static,
 ) -> Result<Got, AppError> {
-    let revision = state.db(|conn| Ok(data_revision(conn)?)).await?;
+    let revision = state.revision().await?;
     let wanted = Wanted {
         revision,
         day: state.clock.now().date_naive(),

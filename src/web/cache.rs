@@ -1,0 +1,304 @@
+//! Pages and API answers for visitors who are not signed in, kept in memory.
+//!
+//! Browsing is the same for every anonymous visitor, so each public address is
+//! rendered once per data revision (see `crate::revision`) and minute, then served from
+//! memory, gzipped for clients that take it, and answered `304` against its ETag with
+//! no database query and no rendering. The key is the path and query; an entry is good
+//! for the revision it was rendered at and the minute of the site's clock (upcoming
+//! listings move as events end).
+//!
+//! Why it stays right:
+//! - The revision is learnt *before* the handler reads any row, so the rows a page shows
+//!   are at least as new as the revision it is kept under: a read racing a write may keep
+//!   the new rows under the old revision (replaced at the next request), never the old
+//!   rows under the new one.
+//! - A state-changing request (any method but GET, HEAD and OPTIONS) tells the revision
+//!   watch when it ends, before its answer leaves, so the writer's next page is new.
+//! - Only requests without a session cookie and without an `Authorization` header are
+//!   served or stored here, and only answers without `Set-Cookie`: a signed-in viewer's
+//!   page (its menu, its own events) never comes from here, nor goes into it.
+//! - With several servers, each has its own cache and learns another's writes within
+//!   the revision check interval.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{
+    self, CacheControl, CacheDirective, EntityTag, HeaderMap, HeaderName, HeaderValue, IfNoneMatch,
+};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+
+use crate::auth::session::SESSION_COOKIE;
+use crate::state::AppState;
+use crate::web::feeds::{accepts_gzip, content_tag, gzip_if_large, gzip_tag, none_match};
+
+/// The addresses whose anonymous answers are kept: what visitors browse and what the
+/// API's readers poll. Feeds have a cache of their own (`crate::feed_cache`); forms,
+/// a viewer's own pages and the health check are never kept.
+const CACHED_ROUTES: &[&str] = &[
+    "/",
+    "/cities",
+    "/cities/{slug}",
+    "/fields/{slug}",
+    "/events",
+    "/events/{id}",
+    "/api",
+    "/api/v1/events",
+    "/api/v1/events/{id}",
+    "/api/v1/events/{id}/occurrences",
+    "/api/v1/cities",
+    "/api/v1/cities/{slug}",
+    "/api/v1/fields",
+    "/api/v1/fields/{slug}",
+    "/api/v1/openapi.json",
+];
+
+/// A longer query is answered but not kept: no visitor's link is this long, and keys
+/// stay small.
+const MAX_KEY_BYTES: usize = 1024;
+
+/// One kept answer.
+#[derive(Debug)]
+struct Cached {
+    revision: i64,
+    minute: i64,
+    /// The handler's headers, but for those this cache sets itself.
+    headers: Vec<(HeaderName, HeaderValue)>,
+    etag: EntityTag,
+    body: Bytes,
+    /// The gzipped body and its own ETag; none for bodies too small to gain.
+    gzip: Option<(EntityTag, Bytes)>,
+    /// HTML (`no-cache`, `Vary: Cookie`) rather than the API's JSON (which has its own
+    /// `Cache-Control`).
+    page: bool,
+}
+
+impl Cached {
+    fn size(&self, key: &str) -> usize {
+        key.len() + self.body.len() + self.gzip.as_ref().map_or(0, |(_, b)| b.len()) + 512
+    }
+}
+
+/// The kept answers, at most `max_bytes` of them.
+#[derive(Debug)]
+pub struct ResponseCache {
+    max_bytes: usize,
+    inner: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, Arc<Cached>>,
+    bytes: usize,
+}
+
+impl ResponseCache {
+    pub fn new(max_bytes: usize) -> ResponseCache {
+        ResponseCache {
+            max_bytes,
+            inner: Mutex::new(Entries::default()),
+        }
+    }
+
+    fn find(&self, key: &str, revision: i64, minute: i64) -> Option<Arc<Cached>> {
+        let entries = self.inner.lock().ok()?;
+        entries
+            .map
+            .get(key)
+            .filter(|c| c.revision == revision && c.minute == minute)
+            .cloned()
+    }
+
+    fn keep(&self, key: String, cached: Arc<Cached>) {
+        let size = cached.size(&key);
+        // One answer may take a quarter of the room: a few huge ones must not push out
+        // every page.
+        if size > self.max_bytes / 4 {
+            return;
+        }
+        let Ok(mut entries) = self.inner.lock() else {
+            return;
+        };
+        if let Some(old) = entries.map.get(&key) {
+            // An answer rendered at an older revision or minute does not replace a newer.
+            if (old.revision, old.minute) > (cached.revision, cached.minute) {
+                return;
+            }
+        }
+        if entries.bytes + size > self.max_bytes {
+            // Full: start again. Entries of past revisions and minutes are dead anyway,
+            // and the living ones are rendered again on their next visit.
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        if let Some(old) = entries.map.insert(key.clone(), cached) {
+            entries.bytes = entries.bytes.saturating_sub(old.size(&key));
+        }
+        entries.bytes += size;
+    }
+}
+
+/// Whether the request is a visitor's who is not signed in: no session cookie, no
+/// token.
+fn anonymous(req: &ServiceRequest) -> bool {
+    req.cookie(SESSION_COOKIE).is_none() && !req.headers().contains_key(header::AUTHORIZATION)
+}
+
+/// The middleware: serves and keeps anonymous answers, and tells the revision watch
+/// about every state-changing request once it is answered.
+pub async fn serve_cached(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let method = req.method().clone();
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let res = next.call(req).await;
+        state.revisions.note_write();
+        return Ok(res?.map_into_boxed_body());
+    }
+    let key = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    let cacheable = method != Method::OPTIONS
+        && key.len() <= MAX_KEY_BYTES
+        && anonymous(&req)
+        && req
+            .match_pattern()
+            .is_some_and(|p| CACHED_ROUTES.contains(&p.as_str()));
+    if !cacheable {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    // Learnt before the handler reads anything (see the module's notes). Without it
+    // (the database is away) the handler answers as it would.
+    let Ok(revision) = state.revision().await else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let minute = state.clock.now().timestamp().div_euclid(60);
+    let page = !key.starts_with("/api/");
+    let cache = if page { "page" } else { "api" };
+    let wants = Wants::of(&req);
+    if let Some(cached) = state.responses.find(&key, revision, minute) {
+        metrics::counter!("cache_hits_total", "cache" => cache).increment(1);
+        let res = answer(&cached, &wants);
+        return Ok(req.into_response(res));
+    }
+    metrics::counter!("cache_misses_total", "cache" => cache).increment(1);
+    if method == Method::HEAD {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    // The handler renders the whole identity body; this cache compresses it and answers
+    // the conditions itself.
+    let headers = req.headers_mut();
+    headers.remove(header::ACCEPT_ENCODING);
+    headers.remove(header::IF_NONE_MATCH);
+    headers.remove(header::IF_MODIFIED_SINCE);
+    let res = next.call(req).await?;
+    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (request, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let body = actix_web::body::to_bytes(body).await.map_err(|e| {
+        let e: Box<dyn std::error::Error> = e.into();
+        actix_web::error::ErrorInternalServerError(e.to_string())
+    })?;
+    let cached = Arc::new(Cached::new(revision, minute, head.headers(), body, page));
+    state.responses.keep(key, Arc::clone(&cached));
+    Ok(ServiceResponse::new(request, answer(&cached, &wants)))
+}
+
+impl Cached {
+    fn new(revision: i64, minute: i64, headers: &HeaderMap, body: Bytes, page: bool) -> Cached {
+        let tag = content_tag(&body);
+        let gzip = gzip_if_large(&body)
+            .map(|zipped| (EntityTag::new_strong(gzip_tag(&tag)), Bytes::from(zipped)));
+        let headers = headers
+            .iter()
+            .filter(|(name, _)| {
+                ![
+                    header::CONTENT_LENGTH,
+                    header::CONTENT_ENCODING,
+                    header::ETAG,
+                    header::VARY,
+                    header::DATE,
+                ]
+                .contains(name)
+            })
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        Cached {
+            revision,
+            minute,
+            headers,
+            etag: EntityTag::new_strong(tag),
+            body,
+            gzip,
+            page,
+        }
+    }
+}
+
+/// What the client asked for: gzip or not, and the ETags it holds.
+struct Wants {
+    gzip: bool,
+    /// `None`: no `If-None-Match`; `Some(None)`: one that does not parse, which matches
+    /// nothing (RFC 9110 13.1.2).
+    none_match: Option<Option<IfNoneMatch>>,
+}
+
+impl Wants {
+    fn of(req: &ServiceRequest) -> Wants {
+        Wants {
+            gzip: accepts_gzip(req.request()),
+            none_match: req
+                .headers()
+                .contains_key(header::IF_NONE_MATCH)
+                .then(|| <IfNoneMatch as header::Header>::parse(req.request()).ok()),
+        }
+    }
+}
+
+/// The kept answer as the client wants it: gzipped or not, or a `304`.
+fn answer(cached: &Cached, wants: &Wants) -> HttpResponse {
+    let (etag, body, gzipped) = match (&cached.gzip, wants.gzip) {
+        (Some((etag, body)), true) => (etag, body, true),
+        _ => (&cached.etag, &cached.body, false),
+    };
+    let not_modified = wants
+        .none_match
+        .as_ref()
+        .is_some_and(|c| none_match(c.as_ref(), etag));
+    let mut res = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    for (name, value) in &cached.headers {
+        res.append_header((name.clone(), value.clone()));
+    }
+    res.insert_header(header::ETag(etag.clone()));
+    if cached.page {
+        // A browser asks again each time (a 304 is cheap); a shared cache keeps the
+        // anonymous page apart from a signed-in one.
+        res.insert_header(CacheControl(vec![CacheDirective::NoCache]))
+            .insert_header((header::VARY, "Accept-Encoding, Cookie"));
+    } else {
+        res.insert_header((header::VARY, "Accept-Encoding"));
+    }
+    if not_modified {
+        return res.finish();
+    }
+    if gzipped {
+        res.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    res.body(body.clone())
+}
