@@ -84,6 +84,7 @@ pub fn event_query(
         },
         page: filter.page,
         per_page,
+        text_plan: Default::default(),
     }
 }
 

@@ -22,6 +22,7 @@ mod malformed;
 mod moderation;
 mod observe;
 mod organisers;
+mod query_plans;
 mod recurrence;
 mod response_cache;
 mod sources;

@@ -267,6 +267,33 @@ pub struct EventQuery {
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
+    /// How the text filter is read; [`EventQuery::run`] and the other readers choose it
+    /// from the search index (see [`TextPlan`]), so callers leave the default.
+    pub text_plan: TextPlan,
+}
+
+/// How a word search is joined to the listing.
+///
+/// A rare word is best looked up: its few matches are read from the search index and
+/// their events fetched by id, then sorted. A common word (thousands of matches) is
+/// best filtered: the listing walks its usual index in order and keeps the events
+/// whose id is among the matches, which stops as soon as a page (or the count's cap) is
+/// full, instead of fetching and sorting every match (a second at a million events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextPlan {
+    #[default]
+    Lookup,
+    Filter,
+}
+
+/// A word with at least this many matches is common (see [`TextPlan`]): looking this
+/// many events up by id takes a few milliseconds.
+const COMMON_WORD_MATCHES: i64 = 2_000;
+
+#[derive(QueryableByName)]
+struct Matches {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 /// One page of results and the total number of matches.
@@ -356,9 +383,13 @@ impl EventQuery {
             query = match (fts_query(text, dialect), dialect) {
                 // The full-text index answers word searches without reading event rows.
                 (Some(words), Dialect::Sqlite) => query.filter(
-                    sql::<Bool>(
-                        "events.id IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
-                    )
+                    // `+` keeps SQLite from driving the query from the matches' ids, so
+                    // that it walks the listing's index and tests each id instead.
+                    sql::<Bool>(match self.text_plan {
+                        TextPlan::Lookup => "events.id",
+                        TextPlan::Filter => "+events.id",
+                    })
+                    .sql(" IN (SELECT rowid FROM events_search WHERE events_search MATCH ")
                     .bind::<Text, _>(words)
                     .sql(")"),
                 ),
@@ -417,18 +448,22 @@ impl EventQuery {
             if window.to.is_some() {
                 query = query.filter(events::start_date.le(to));
             }
-            let single = events::end_date
-                .ge(from)
-                .and(diesel::dsl::not(diesel::dsl::exists(has_occurrences())));
-            let occurrence = diesel::dsl::exists(
-                event_occurrences::table
-                    .filter(event_occurrences::event_id.eq(events::id))
-                    .filter(event_occurrences::status.ne(OccurrenceStatus::Skipped.slug()))
-                    .filter(event_occurrences::start_date.le(to))
-                    .filter(event_occurrences::end_date.ge(from))
-                    .select(event_occurrences::event_id),
-            );
-            query = query.filter(single.or(occurrence));
+            if window.from.is_some() && window.to.is_some() {
+                query = query.filter(overlapping(dialect, moderation, from, to));
+            } else {
+                let single = events::end_date
+                    .ge(from)
+                    .and(diesel::dsl::not(diesel::dsl::exists(has_occurrences())));
+                let occurrence = diesel::dsl::exists(
+                    event_occurrences::table
+                        .filter(event_occurrences::event_id.eq(events::id))
+                        .filter(event_occurrences::status.ne(OccurrenceStatus::Skipped.slug()))
+                        .filter(event_occurrences::start_date.le(to))
+                        .filter(event_occurrences::end_date.ge(from))
+                        .select(event_occurrences::event_id),
+                );
+                query = query.filter(single.or(occurrence));
+            }
         }
         if let Some(day) = window.open {
             let weekday = i32::try_from(day.weekday().num_days_from_monday()).unwrap_or(0);
@@ -466,7 +501,19 @@ impl EventQuery {
                 );
         }
         if window.past {
-            query = query.filter(events::ends_at.le(now));
+            // Past events, latest start first, are read backwards along the index by
+            // start (which every ended event's start is also before now), stopping at
+            // the page, not by end and then sorted. On SQLite `+` keeps the end out of
+            // the index choice; PostgreSQL weighs both by their statistics.
+            query = query.filter(events::starts_at.le(now));
+            query = match dialect {
+                Dialect::Sqlite => query.filter(
+                    sql::<Bool>("+events.ends_at <= ")
+                        .bind::<Timestamp, _>(now)
+                        .sql(""),
+                ),
+                Dialect::Postgres => query.filter(events::ends_at.le(now)),
+            };
         } else if !window.has_dates() {
             query = query.filter(events::ends_at.gt(now));
         }
@@ -513,6 +560,67 @@ impl EventQuery {
         }
     }
 
+    /// The query with its text filter planned for how common its words are (see
+    /// [`TextPlan`]): on SQLite, the search index is asked whether the words have
+    /// [`COMMON_WORD_MATCHES`] matches, reading no further. PostgreSQL's planner knows
+    /// its words' frequencies from its own statistics.
+    pub fn planned(&self, conn: &mut DbConnection) -> QueryResult<EventQuery> {
+        let mut query = self.clone();
+        let words = self
+            .text
+            .as_deref()
+            .and_then(|text| fts_query(text, Dialect::Sqlite));
+        if let (Some(words), Dialect::Sqlite) = (words, conn.dialect()) {
+            let matches: Matches = diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM (SELECT rowid FROM events_search \
+                 WHERE events_search MATCH ? LIMIT ?)",
+            )
+            .bind::<Text, _>(words)
+            .bind::<diesel::sql_types::BigInt, _>(COMMON_WORD_MATCHES)
+            .get_result(conn)?;
+            if matches.n >= COMMON_WORD_MATCHES {
+                query.text_plan = TextPlan::Filter;
+            }
+        }
+        Ok(query)
+    }
+
+    /// The database's plans for the statements [`EventQuery::run`] sends, one line a
+    /// step, for the tests that hold every listing to its indexes.
+    pub fn plans(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<Vec<String>> {
+        self.planned(conn)?.plans_as_planned(conn, now)
+    }
+
+    fn plans_as_planned(
+        &self,
+        conn: &mut DbConnection,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Vec<String>> {
+        let now = now.naive_utc();
+        let dialect = conn.dialect();
+        let upcoming = !self.window.past && !self.window.has_dates();
+        let slices: &[Slice] = if upcoming {
+            &[Slice::OnNow, Slice::Later]
+        } else {
+            &[Slice::All]
+        };
+        let mut lines = Vec::new();
+        for &slice in slices {
+            let count = self
+                .filtered(dialect, now, slice)
+                .select(events::id)
+                .limit(COUNT_CAP);
+            lines.extend(super::explain(conn, CountRows(count))?);
+            let page = self
+                .in_order(self.filtered(dialect, now, slice))
+                .select(Event::as_select())
+                .limit(i64::from(self.per_page.max(1)))
+                .offset(0);
+            lines.extend(super::explain(conn, page)?);
+        }
+        Ok(lines)
+    }
+
     /// One page of published events matching the query, and how many there are (up to
     /// [`COUNT_CAP`]).
     ///
@@ -520,6 +628,14 @@ impl EventQuery {
     /// read as two index-ordered slices rather than one sort over every upcoming event,
     /// which would cost seconds at a million rows.
     pub fn run(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> QueryResult<EventPage> {
+        self.planned(conn)?.run_as_planned(conn, now)
+    }
+
+    fn run_as_planned(
+        &self,
+        conn: &mut DbConnection,
+        now: DateTime<Utc>,
+    ) -> QueryResult<EventPage> {
         let now = now.naive_utc();
         let per_page = self.per_page.max(1);
         let page = self.page.max(1);
@@ -592,6 +708,15 @@ impl EventQuery {
     /// pages through: by start, latest first for past events), from `seek.after` on.
     /// `page` and `per_page` are not used.
     pub fn seek(
+        &self,
+        conn: &mut DbConnection,
+        now: DateTime<Utc>,
+        seek: &Seek,
+    ) -> QueryResult<SeekPage> {
+        self.planned(conn)?.seek_as_planned(conn, now, seek)
+    }
+
+    fn seek_as_planned(
         &self,
         conn: &mut DbConnection,
         now: DateTime<Utc>,
@@ -693,6 +818,7 @@ impl EventQuery {
         limit: usize,
     ) -> QueryResult<FeedEvents> {
         let mut events = self
+            .planned(conn)?
             .filtered(conn.dialect(), window_start.naive_utc(), Slice::All)
             .select(Event::as_select())
             .order((events::starts_at.asc(), events::id.asc()))
@@ -767,6 +893,72 @@ pub enum EventChangeError {
     Schedule(#[from] ScheduleError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+/// The span classes of the `events_span_dates` index: an event running at most this
+/// many days (end date minus start date) is in the class; `0` is every longer one.
+const SPAN_CLASSES: [i64; 4] = [1, 7, 31, 127];
+
+/// The span class of an event, exactly as the `events_span_dates` index computes it
+/// (see its migration: a planner uses an index on an expression only for that very
+/// expression).
+fn span_class_sql(dialect: Dialect) -> String {
+    let span = match dialect {
+        Dialect::Sqlite => "julianday(events.end_date) - julianday(events.start_date)",
+        Dialect::Postgres => "events.end_date - events.start_date",
+    };
+    let arms: String = SPAN_CLASSES
+        .iter()
+        .map(|days| format!("WHEN {span} <= {days} THEN {days} "))
+        .collect();
+    format!("(CASE {arms}ELSE 0 END)")
+}
+
+type EventCondition =
+    Box<dyn diesel::BoxableExpression<events::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// Events overlapping the local dates `from` to `to`, in `moderation`: a single event
+/// whose dates overlap them, or a series with an occurrence on them. Read as one index
+/// range per span class (an event of at most S days that overlaps starts between
+/// `from - S` and `to`) and the occurrences' own date index, so that a month of a
+/// million events reads that month's events, not every event before it.
+///
+/// Each alternative repeats the moderation and the upper bound: SQLite plans the
+/// alternatives of an OR one by one, each with its own terms only.
+fn overlapping(
+    dialect: Dialect,
+    moderation: ModerationState,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> EventCondition {
+    use diesel::dsl::{exists, not};
+    let class = span_class_sql(dialect);
+    let single = move |class_of: &str| {
+        events::moderation
+            .eq(moderation.slug())
+            .and(sql::<Bool>(&format!("{class} = {class_of}")))
+            .and(events::start_date.le(to))
+            .and(events::end_date.ge(from))
+            .and(not(exists(
+                event_occurrences::table
+                    .filter(event_occurrences::event_id.eq(events::id))
+                    .select(event_occurrences::event_id),
+            )))
+    };
+    let mut any: EventCondition = Box::new(
+        events::id.eq_any(
+            event_occurrences::table
+                .filter(event_occurrences::start_date.le(to))
+                .filter(event_occurrences::end_date.ge(from))
+                .filter(event_occurrences::status.ne(OccurrenceStatus::Skipped.slug()))
+                .select(event_occurrences::event_id),
+        ),
+    );
+    for days in SPAN_CLASSES {
+        let earliest = from - chrono::TimeDelta::days(days);
+        any = Box::new(any.or(single(&days.to_string()).and(events::start_date.ge(earliest))));
+    }
+    Box::new(any.or(single("0")))
 }
 
 /// Pairs events with their cities in one query for the whole page.

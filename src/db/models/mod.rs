@@ -74,6 +74,67 @@ impl<Q> diesel::query_builder::Query for CountRows<Q> {
 
 impl<Q> diesel::RunQueryDsl<crate::db::DbConnection> for CountRows<Q> {}
 
+/// The database's plan for `Q`, one line a step: `EXPLAIN QUERY PLAN` on SQLite (whose
+/// four columns are id, parent, unused and the step), `EXPLAIN` on PostgreSQL (one text
+/// column, hence the row type `ST`). For the tests that hold listings to their indexes.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+pub(crate) struct Explain<Q, ST: 'static> {
+    query: Q,
+    prefix: &'static str,
+    row: std::marker::PhantomData<ST>,
+}
+
+impl<Q, ST> diesel::query_builder::QueryFragment<crate::db::DbBackend> for Explain<Q, ST>
+where
+    Q: diesel::query_builder::QueryFragment<crate::db::DbBackend>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, crate::db::DbBackend>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(self.prefix);
+        self.query.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q, ST> diesel::query_builder::Query for Explain<Q, ST> {
+    type SqlType = ST;
+}
+
+impl<Q, ST> diesel::RunQueryDsl<crate::db::DbConnection> for Explain<Q, ST> {}
+
+/// The plan lines of `query` on `conn`'s backend.
+pub(crate) fn explain<Q>(
+    conn: &mut crate::db::DbConnection,
+    query: Q,
+) -> diesel::QueryResult<Vec<String>>
+where
+    Q: diesel::query_builder::QueryFragment<crate::db::DbBackend>
+        + diesel::query_builder::QueryId
+        + Send
+        + 'static,
+{
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Integer, Text};
+    Ok(match conn.dialect() {
+        crate::db::Dialect::Sqlite => Explain {
+            query,
+            prefix: "EXPLAIN QUERY PLAN ",
+            row: std::marker::PhantomData::<(Integer, Integer, Integer, Text)>,
+        }
+        .load::<(i32, i32, i32, String)>(conn)?
+        .into_iter()
+        .map(|(_, _, _, step)| step)
+        .collect(),
+        crate::db::Dialect::Postgres => Explain {
+            query,
+            prefix: "EXPLAIN ",
+            row: std::marker::PhantomData::<Text>,
+        }
+        .load::<String>(conn)?,
+    })
+}
+
 diesel::define_sql_function! {
     /// SQL's `lower()`.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;

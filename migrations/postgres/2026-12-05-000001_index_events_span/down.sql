@@ -1,0 +1,2 @@
+DROP INDEX event_occurrences_by_date;
+DROP INDEX events_span_dates;
