@@ -15,7 +15,8 @@ fn main() -> anyhow::Result<()> {
         // The other commands talk to people; their logs stay text.
         Some(_) => creative_calendar::observe::LogFormat::Text,
     };
-    creative_calendar::observe::init_logging(log_format);
+    // Kept to the end of main: dropping it writes out the log lines still queued.
+    let _logs = creative_calendar::observe::init_logging(log_format);
 
     match cli.command {
         None => serve(Config::from_serve_args(&cli.serve)?),
