@@ -191,11 +191,12 @@ fetch() {
 etag_of() { tr -d '\r' <"$1" | awk 'tolower($1) == "etag:" {print $2}'; }
 
 # One warm-up (discarded) and one measured wrk run, same settings for ours and nginx's.
-# wrk sends no Accept-Encoding: both serve the identity bytes.
+# wrk sends no Accept-Encoding: both serve the identity bytes. A 10 s timeout (wrk's is
+# 2 s), so that a slow answer counts in the latency instead of dropping out of it.
 wrk_run() {
   local out=$1 url=$2; shift 2
   wrk -t2 -c32 -d"${warmup}s" "$@" "$url" >/dev/null 2>&1 || true
-  wrk -t2 -c32 -d"${seconds}s" --latency "$@" "$url" >"$out" 2>&1 \
+  wrk -t2 -c32 -d"${seconds}s" --timeout 10s --latency "$@" "$url" >"$out" 2>&1 \
     || echo "wrk failed (exit $?)" >>"$out"
 }
 

@@ -318,8 +318,12 @@ pub struct ServeArgs {
 /// still signed in.
 pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 14 * 24 * 60;
 
-/// Enough for the network feed of a busy year; a feed this size is ~80 MB.
-pub const DEFAULT_FEED_MAX_EVENTS: usize = 100_000;
+/// The soonest ten thousand events: a feed this size is about 10 MB, which calendar apps
+/// still read. The network feed of a million events held every one of 100,000 (the
+/// earlier default): 108 MB that each subscriber fetched on every change, more than the
+/// apps open and more memory than the whole server should use. No city's feed comes
+/// near it; an operator who wants more raises it.
+pub const DEFAULT_FEED_MAX_EVENTS: usize = 10_000;
 
 /// How stale another server's write may look here: a tenth of a second, a few reads of
 /// one row a second under any load.

@@ -38,6 +38,8 @@ pub(crate) struct BuiltFeed {
     pub(crate) gzip: Option<Gzipped>,
     /// The single event's title, for its download's file name.
     pub(crate) filename: Option<String>,
+    /// The data revision it was built from (set by the build; 0 until then).
+    pub(crate) revision: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +64,7 @@ impl BuiltFeed {
             body: Bytes::from(body),
             gzip,
             filename,
+            revision: 0,
         }
     }
 
@@ -464,6 +467,7 @@ mod tests {
             body: Bytes::from(vec![b'x'; bytes]),
             gzip: None,
             filename: None,
+            revision: 0,
         }
     }
 

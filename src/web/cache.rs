@@ -56,7 +56,92 @@ const CACHED_ROUTES: &[&str] = &[
     "/api/v1/fields",
     "/api/v1/fields/{slug}",
     "/api/v1/openapi.json",
+    // Feeds have their own store (`crate::feed_cache`), which builds one at a time
+    // however many polls ask; this one answers the polls and their `304`s before
+    // routing. A feed larger than a quarter of this cache (the network feed) is answered
+    // from the feed store alone.
+    "/calendar.ics",
+    "/cities/{slug}/calendar.ics",
+    "/fields/{slug}/calendar.ics",
+    "/events.ics",
+    "/events/{id}/calendar.ics",
 ];
+
+/// The data revision an answer shows, when its handler knows it and it may be older
+/// than the revision of the request (a feed served while its next build runs): such an
+/// answer is sent but not kept.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DataRevision(pub(crate) i64);
+
+/// What kind of answer a route gives, for the headers this cache sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// HTML: `no-cache`, and `Vary: Cookie` (a signed-in viewer's page differs).
+    Page,
+    /// JSON and iCalendar: their own `Cache-Control`, and the same for everyone.
+    Data,
+}
+
+impl Kind {
+    fn of(route: &str) -> (Kind, &'static str) {
+        if route.ends_with(".ics") {
+            (Kind::Data, "feed_answer")
+        } else if route.starts_with("/api/") {
+            (Kind::Data, "api")
+        } else {
+            (Kind::Page, "page")
+        }
+    }
+}
+
+/// A body sent from shared bytes a slice at a time. A response body is copied into its
+/// connection's write buffer as it is polled: one poll of a 10 MB feed put a copy of it
+/// in every connection downloading it (32 connections, 400 MB). In slices, a
+/// connection holds one slice at a time, and the slices themselves are views of the one
+/// copy kept in memory.
+pub(crate) struct SharedBody {
+    rest: Bytes,
+    len: u64,
+}
+
+/// A slice: twice what actix keeps buffered per connection before it stops polling.
+const SLICE_BYTES: usize = 64 * 1024;
+
+impl SharedBody {
+    pub(crate) fn new(bytes: Bytes) -> SharedBody {
+        SharedBody {
+            len: bytes.len() as u64,
+            rest: bytes,
+        }
+    }
+}
+
+impl MessageBody for SharedBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized(self.len)
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
+        if self.rest.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        let n = self.rest.len().min(SLICE_BYTES);
+        std::task::Poll::Ready(Some(Ok(self.rest.split_to(n))))
+    }
+
+    fn try_into_bytes(self) -> Result<Bytes, Self> {
+        if self.rest.len() <= SLICE_BYTES {
+            Ok(self.rest)
+        } else {
+            Err(self)
+        }
+    }
+}
 
 /// The route pattern of a public read, from the path alone: the same answer as actix's
 /// `match_pattern()` (checked on every request in debug builds, so by the whole test
@@ -115,9 +200,7 @@ struct Cached {
     body: Bytes,
     /// The gzipped body and its own ETag; none for bodies too small to gain.
     gzip: Option<(EntityTag, Bytes)>,
-    /// HTML (`no-cache`, `Vary: Cookie`) rather than the API's JSON (which has its own
-    /// `Cache-Control`).
-    page: bool,
+    kind: Kind,
 }
 
 impl Cached {
@@ -233,9 +316,18 @@ pub async fn serve_cached(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let minute = state.clock.now().timestamp().div_euclid(60);
-    let page = !key.starts_with("/api/");
-    let cache = if page { "page" } else { "api" };
+    let (kind, cache) = Kind::of(route.unwrap_or_default());
     let wants = Wants::of(&req);
+    // A feed's `If-Modified-Since` alone is answered by the feed itself, to the full
+    // precision of its last change (see `web::feeds`); `If-None-Match` wins when both
+    // come (RFC 9110 13.2.2), and that one is answered here.
+    if kind == Kind::Data
+        && cache == "feed_answer"
+        && wants.none_match.is_none()
+        && req.headers().contains_key(header::IF_MODIFIED_SINCE)
+    {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     if let Some(cached) = state.responses.find(&key, revision, minute) {
         metrics::counter!("cache_hits_total", "cache" => cache).increment(1);
         let res = answer(&cached, &wants);
@@ -252,7 +344,12 @@ pub async fn serve_cached(
     headers.remove(header::IF_NONE_MATCH);
     headers.remove(header::IF_MODIFIED_SINCE);
     let res = next.call(req).await?;
-    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+    let older = res
+        .response()
+        .extensions()
+        .get::<DataRevision>()
+        .is_some_and(|shown| shown.0 < revision);
+    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) || older {
         return Ok(res.map_into_boxed_body());
     }
     let (request, response) = res.into_parts();
@@ -261,13 +358,13 @@ pub async fn serve_cached(
         let e: Box<dyn std::error::Error> = e.into();
         actix_web::error::ErrorInternalServerError(e.to_string())
     })?;
-    let cached = Arc::new(Cached::new(revision, minute, head.headers(), body, page));
+    let cached = Arc::new(Cached::new(revision, minute, head.headers(), body, kind));
     state.responses.keep(key, Arc::clone(&cached));
     Ok(ServiceResponse::new(request, answer(&cached, &wants)))
 }
 
 impl Cached {
-    fn new(revision: i64, minute: i64, headers: &HeaderMap, body: Bytes, page: bool) -> Cached {
+    fn new(revision: i64, minute: i64, headers: &HeaderMap, body: Bytes, kind: Kind) -> Cached {
         let tag = content_tag(&body);
         let gzip = gzip_if_large(&body)
             .map(|zipped| (EntityTag::new_strong(gzip_tag(&tag)), Bytes::from(zipped)));
@@ -292,7 +389,7 @@ impl Cached {
             etag: EntityTag::new_strong(tag),
             body,
             gzip,
-            page,
+            kind,
         }
     }
 }
@@ -336,7 +433,7 @@ fn answer(cached: &Cached, wants: &Wants) -> HttpResponse {
         res.append_header((name.clone(), value.clone()));
     }
     res.insert_header(header::ETag(etag.clone()));
-    if cached.page {
+    if cached.kind == Kind::Page {
         // A browser asks again each time (a 304 is cheap); a shared cache keeps the
         // anonymous page apart from a signed-in one.
         res.insert_header(CacheControl(vec![CacheDirective::NoCache]))
@@ -350,5 +447,5 @@ fn answer(cached: &Cached, wants: &Wants) -> HttpResponse {
     if gzipped {
         res.insert_header((header::CONTENT_ENCODING, "gzip"));
     }
-    res.body(body.clone())
+    res.body(SharedBody::new(body.clone()))
 }

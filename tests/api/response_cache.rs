@@ -226,3 +226,27 @@ async fn reads_racing_writes_never_keep_old_rows_under_a_new_revision() {
         }
     }
 }
+
+#[actix_rt::test]
+async fn a_feed_poll_is_answered_from_memory_with_the_feeds_own_headers() {
+    let app = caching_app().await;
+    app.event("braga").title("Polled Concert").insert();
+    let path = "/cities/braga/calendar.ics";
+    let first = app.get(path).await;
+    assert_eq!(first.status, 200);
+    assert!(first.body.contains("SUMMARY:Polled Concert"));
+    assert_eq!(
+        first.header("cache-control").as_deref(),
+        Some("public, max-age=900"),
+        "a feed keeps its own caching headers"
+    );
+    assert_eq!(first.header("vary").as_deref(), Some("Accept-Encoding"));
+    let tag = etag(&first);
+    // Behind the server's back: the poll is answered from memory, 304 and all.
+    app.event("braga").title("Unseen Concert").insert();
+    let again = app.get_with(path, &[("if-none-match", &tag)]).await;
+    assert_eq!(again.status, 304);
+    assert_eq!(etag(&again), tag);
+    assert!(again.header("last-modified").is_some() || first.header("last-modified").is_none());
+    assert_eq!(app.get(path).await.body, first.body);
+}

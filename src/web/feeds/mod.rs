@@ -166,15 +166,22 @@ async fn serve(state: web::Data<AppState>, req: &HttpRequest, spec: FeedSpec) ->
             parameters: vec![DispositionParam::Filename(name.clone())],
         });
     }
+    // The revision of the data the feed shows: while a build runs it may be the version
+    // before, which the response cache must not keep under the current revision.
+    let data = crate::web::cache::DataRevision(feed.revision);
     if not_modified {
-        return Ok(response.finish());
+        let mut response = response.finish();
+        response.extensions_mut().insert(data);
+        return Ok(response);
     }
     if let Some(encoding) = encoding {
         response.insert_header((header::CONTENT_ENCODING, encoding));
     }
-    Ok(response
+    let mut response = response
         .content_type("text/calendar; charset=utf-8")
-        .body(body.clone()))
+        .body(crate::web::cache::SharedBody::new(body.clone()));
+    response.extensions_mut().insert(data);
+    Ok(response)
 }
 
 /// The feed a request gets: the one kept for the current data, or while a build runs the
@@ -404,10 +411,12 @@ fn build_feed(state: &AppState, spec: &FeedSpec) -> Result<Built, AppError> {
         .changed
         .map(|t| t.min(read_at))
         .map_or(SystemTime::UNIX_EPOCH, SystemTime::from);
+    let mut feed = BuiltFeed::new(body, changed, data.filename);
+    feed.revision = revision;
     Ok(Built {
         revision,
         day: now.date_naive(),
-        feed: BuiltFeed::new(body, changed, data.filename),
+        feed,
     })
 }
 
