@@ -57,13 +57,11 @@ const CACHED_ROUTES: &[&str] = &[
     "/api/v1/fields/{slug}",
     "/api/v1/openapi.json",
     // Feeds have their own store (`crate::feed_cache`), which builds one at a time
-    // however many polls ask; this one answers the polls and their `304`s before
-    // routing. A feed larger than a quarter of this cache (the network feed) is answered
-    // from the feed store alone.
-    "/calendar.ics",
+    // however many polls ask; this one answers the polls of a city's feed and an
+    // event's, and their `304`s, before routing. The network's, a field's and the
+    // filtered feeds can hold 10,000 events (10 MB): they are answered by the feed store
+    // alone, which keeps them gzipped too.
     "/cities/{slug}/calendar.ics",
-    "/fields/{slug}/calendar.ics",
-    "/events.ics",
     "/events/{id}/calendar.ics",
 ];
 
@@ -239,11 +237,15 @@ impl ResponseCache {
             .cloned()
     }
 
+    /// The largest answer kept: a quarter of the room, so that a few huge ones do not
+    /// push out every page.
+    fn largest(&self) -> usize {
+        self.max_bytes / 4
+    }
+
     fn keep(&self, key: String, cached: Arc<Cached>) {
         let size = cached.size(&key);
-        // One answer may take a quarter of the room: a few huge ones must not push out
-        // every page.
-        if size > self.max_bytes / 4 {
+        if size > self.largest() {
             return;
         }
         let Ok(mut entries) = self.inner.lock() else {
@@ -350,6 +352,12 @@ pub async fn serve_cached(
         .get::<DataRevision>()
         .is_some_and(|shown| shown.0 < revision);
     if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) || older {
+        return Ok(res.map_into_boxed_body());
+    }
+    // Too large to keep: sent as the handler made it, never collected into a copy.
+    if let actix_web::body::BodySize::Sized(n) = res.response().body().size()
+        && n > state.responses.largest() as u64
+    {
         return Ok(res.map_into_boxed_body());
     }
     let (request, response) = res.into_parts();
