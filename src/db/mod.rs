@@ -334,8 +334,17 @@ fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
 pub fn optimize(conn: &mut DbConnection) -> anyhow::Result<()> {
     let sql = match conn {
         DbConnection::Sqlite(_) => "PRAGMA optimize = 0x10002;",
-        // autovacuum keeps PostgreSQL's statistics; at start, ANALYZE in case it has not.
-        DbConnection::Postgresql(_) => "ANALYZE;",
+        // autovacuum keeps PostgreSQL's statistics; at start, ANALYZE only if the events
+        // never were: analysing a million events on every start kept the first answer
+        // waiting for seconds.
+        DbConnection::Postgresql(_) => {
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_stat_user_tables WHERE relname = 'events'
+                              AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL))
+               THEN ANALYZE;
+               END IF;
+             END $$;"
+        }
     };
     conn.batch_execute(sql).context("optimizing the database")
 }

@@ -207,11 +207,43 @@ impl Cached {
     }
 }
 
-/// The kept answers, at most `max_bytes` of them.
+/// The kept answers, at most `max_bytes` of them, and the renders running.
 #[derive(Debug)]
 pub struct ResponseCache {
     max_bytes: usize,
     inner: Mutex<Entries>,
+    /// One render per key, revision and minute at a time: when a minute turns, the 32
+    /// connections polling a page that takes a second at a million events would
+    /// otherwise render it 32 times over, queueing for 8 database connections, and
+    /// every one of them time out.
+    rendering: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
+}
+
+/// How long a request waits for another's render of the same page before it renders
+/// the page itself.
+const WAIT_FOR_RENDER: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A render in progress; when it ends (however it ends), the requests waiting for it are
+/// woken to look in the cache again.
+struct Rendering<'a> {
+    cache: &'a ResponseCache,
+    flight: String,
+    done: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Rendering<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut rendering) = self.cache.rendering.lock() {
+            rendering.remove(&self.flight);
+        }
+        self.done.notify_waiters();
+    }
+}
+
+/// Whether this request renders the page or waits for another's render.
+enum Turn<'a> {
+    Render(Rendering<'a>),
+    Wait(Arc<tokio::sync::Notify>),
 }
 
 #[derive(Debug, Default)]
@@ -225,7 +257,37 @@ impl ResponseCache {
         ResponseCache {
             max_bytes,
             inner: Mutex::new(Entries::default()),
+            rendering: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The answer kept for `key`, or this request's turn: to render it, or to wait for
+    /// the render that runs.
+    fn turn(&self, flight: String) -> Turn<'_> {
+        let Ok(mut rendering) = self.rendering.lock() else {
+            return Turn::Render(Rendering {
+                cache: self,
+                flight,
+                done: Arc::new(tokio::sync::Notify::new()),
+            });
+        };
+        if let Some(done) = rendering.get(&flight) {
+            return Turn::Wait(Arc::clone(done));
+        }
+        let done = Arc::new(tokio::sync::Notify::new());
+        rendering.insert(flight.clone(), Arc::clone(&done));
+        Turn::Render(Rendering {
+            cache: self,
+            flight,
+            done,
+        })
+    }
+
+    /// Whether the render of `flight` has ended (its waiters were woken already).
+    fn turn_is_over(&self, flight: &str) -> bool {
+        self.rendering
+            .lock()
+            .map_or(true, |rendering| !rendering.contains_key(flight))
     }
 
     fn find(&self, key: &str, revision: i64, minute: i64) -> Option<Arc<Cached>> {
@@ -335,10 +397,32 @@ pub async fn serve_cached(
         let res = answer(&cached, &wants);
         return Ok(req.into_response(res));
     }
-    metrics::counter!("cache_misses_total", "cache" => cache).increment(1);
     if method == Method::HEAD {
+        metrics::counter!("cache_misses_total", "cache" => cache).increment(1);
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
+    let flight = format!("{revision}:{minute}:{key}");
+    let rendering = match state.responses.turn(flight.clone()) {
+        Turn::Render(rendering) => rendering,
+        Turn::Wait(done) => {
+            // Registered before the render can end: `notify_waiters` wakes every
+            // `Notified` made before it, polled or not.
+            let woken = done.notified();
+            if state.responses.turn_is_over(&flight) {
+                drop(woken);
+            } else {
+                let _ = tokio::time::timeout(WAIT_FOR_RENDER, woken).await;
+            }
+            if let Some(cached) = state.responses.find(&key, revision, minute) {
+                metrics::counter!("cache_hits_total", "cache" => cache).increment(1);
+                return Ok(req.into_response(answer(&cached, &wants)));
+            }
+            // The render gave nothing to keep (an error, a cookie): render our own.
+            metrics::counter!("cache_misses_total", "cache" => cache).increment(1);
+            return Ok(next.call(req).await?.map_into_boxed_body());
+        }
+    };
+    metrics::counter!("cache_misses_total", "cache" => cache).increment(1);
     // The handler renders the whole identity body; this cache compresses it and answers
     // the conditions itself.
     let headers = req.headers_mut();
@@ -368,6 +452,7 @@ pub async fn serve_cached(
     })?;
     let cached = Arc::new(Cached::new(revision, minute, head.headers(), body, kind));
     state.responses.keep(key, Arc::clone(&cached));
+    drop(rendering);
     Ok(ServiceResponse::new(request, answer(&cached, &wants)))
 }
 

@@ -37,8 +37,8 @@ const ALLOW_EVENTS: &str = "GET, HEAD, OPTIONS, POST";
 const ALLOW_EVENT: &str = "GET, HEAD, OPTIONS, PATCH, DELETE";
 
 /// How long a client or shared cache may reuse an answer without asking again. Short:
-/// the calendar changes during the day, and asking again with `If-None-Match` costs one
-/// query and an empty 304.
+/// the calendar changes during the day, and asking again with `If-None-Match` costs no
+/// query (the answer is kept in memory, `web::cache`), and an empty 304.
 const MAX_AGE: u32 = 60;
 
 pub type ApiResult = Result<HttpResponse, ApiError>;
