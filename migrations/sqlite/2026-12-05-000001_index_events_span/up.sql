@@ -14,7 +14,10 @@ CREATE INDEX events_span_dates ON events (
           WHEN julianday(end_date) - julianday(start_date) <= 127 THEN 127
           ELSE 0 END),
     start_date,
-    end_date
+    end_date,
+    -- The listing's order, so that its candidates are sorted from the index alone and
+    -- only the page's rows are read.
+    starts_at
 );
 -- The occurrences of series in a date range, for the same listing.
 CREATE INDEX event_occurrences_by_date ON event_occurrences (start_date, end_date, status, event_id);

@@ -543,6 +543,23 @@ impl EventQuery {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
+        let window = self.window;
+        if window.from.is_some() && window.to.is_some() {
+            // A date range's candidates come from several index ranges and are sorted:
+            // sorted by id and start from the index alone, then only the page's rows
+            // read, instead of reading every candidate's row to sort it (a month of a
+            // million events: 100,000 rows).
+            let page: Vec<i32> = self
+                .in_order(self.filtered(conn.dialect(), now, slice))
+                .select(events::id)
+                .limit(limit)
+                .offset(offset)
+                .load(conn)?;
+            return self
+                .in_order(events::table.filter(events::id.eq_any(page)).into_boxed())
+                .select(Event::as_select())
+                .load(conn);
+        }
         self.in_order(self.filtered(conn.dialect(), now, slice))
             .select(Event::as_select())
             .limit(limit)
@@ -613,7 +630,7 @@ impl EventQuery {
             lines.extend(super::explain(conn, CountRows(count))?);
             let page = self
                 .in_order(self.filtered(dialect, now, slice))
-                .select(Event::as_select())
+                .select(events::id)
                 .limit(i64::from(self.per_page.max(1)))
                 .offset(0);
             lines.extend(super::explain(conn, page)?);
