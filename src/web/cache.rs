@@ -375,12 +375,23 @@ pub async fn serve_cached(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     // Learnt before the handler reads anything (see the module's notes). Without it
-    // (the database is away) the handler answers as it would.
-    let Ok(revision) = state.revision().await else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+    // (the database is away) the answer is the error the handler would give after
+    // waiting for a connection just as long again: a 503, in the route's own format.
+    let (kind, cache) = Kind::of(route.unwrap_or_default());
+    let revision = match state.revision().await {
+        Ok(revision) => revision,
+        Err(e) => {
+            let res = match cache {
+                "api" => actix_web::ResponseError::error_response(&crate::error::ApiError(e)),
+                "feed_answer" => {
+                    actix_web::ResponseError::error_response(&crate::error::FeedError(e))
+                }
+                _ => actix_web::ResponseError::error_response(&e),
+            };
+            return Ok(req.into_response(res));
+        }
     };
     let minute = state.clock.now().timestamp().div_euclid(60);
-    let (kind, cache) = Kind::of(route.unwrap_or_default());
     let wants = Wants::of(&req);
     // A feed's `If-Modified-Since` alone is answered by the feed itself, to the full
     // precision of its last change (see `web::feeds`); `If-None-Match` wins when both
