@@ -71,23 +71,34 @@ const CACHED_ROUTES: &[&str] = &[
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DataRevision(pub(crate) i64);
 
-/// What kind of answer a route gives, for the headers this cache sets.
+/// What kind of answer a route gives: it decides the headers this cache sets, the
+/// format of an error it answers itself, and the metrics' `cache` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// HTML: `no-cache`, and `Vary: Cookie` (a signed-in viewer's page differs).
     Page,
-    /// JSON and iCalendar: their own `Cache-Control`, and the same for everyone.
-    Data,
+    /// JSON: its own `Cache-Control`, the same for everyone.
+    Api,
+    /// iCalendar: likewise.
+    Feed,
 }
 
 impl Kind {
-    fn of(route: &str) -> (Kind, &'static str) {
+    fn of(route: &str) -> Kind {
         if route.ends_with(".ics") {
-            (Kind::Data, "feed_answer")
+            Kind::Feed
         } else if route.starts_with("/api/") {
-            (Kind::Data, "api")
+            Kind::Api
         } else {
-            (Kind::Page, "page")
+            Kind::Page
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Page => "page",
+            Kind::Api => "api",
+            Kind::Feed => "feed_answer",
         }
     }
 }
@@ -377,16 +388,15 @@ pub async fn serve_cached(
     // Learnt before the handler reads anything (see the module's notes). Without it
     // (the database is away) the answer is the error the handler would give after
     // waiting for a connection just as long again: a 503, in the route's own format.
-    let (kind, cache) = Kind::of(route.unwrap_or_default());
+    let kind = Kind::of(route.unwrap_or_default());
+    let cache = kind.label();
     let revision = match state.revision().await {
         Ok(revision) => revision,
         Err(e) => {
-            let res = match cache {
-                "api" => actix_web::ResponseError::error_response(&crate::error::ApiError(e)),
-                "feed_answer" => {
-                    actix_web::ResponseError::error_response(&crate::error::FeedError(e))
-                }
-                _ => actix_web::ResponseError::error_response(&e),
+            let res = match kind {
+                Kind::Api => actix_web::ResponseError::error_response(&crate::error::ApiError(e)),
+                Kind::Feed => actix_web::ResponseError::error_response(&crate::error::FeedError(e)),
+                Kind::Page => actix_web::ResponseError::error_response(&e),
             };
             return Ok(req.into_response(res));
         }
@@ -396,8 +406,7 @@ pub async fn serve_cached(
     // A feed's `If-Modified-Since` alone is answered by the feed itself, to the full
     // precision of its last change (see `web::feeds`); `If-None-Match` wins when both
     // come (RFC 9110 13.2.2), and that one is answered here.
-    if kind == Kind::Data
-        && cache == "feed_answer"
+    if kind == Kind::Feed
         && wants.none_match.is_none()
         && req.headers().contains_key(header::IF_MODIFIED_SINCE)
     {

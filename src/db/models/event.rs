@@ -250,6 +250,11 @@ pub struct Window {
 }
 
 impl Window {
+    /// Both ends given: read by span class (see [`overlapping`]).
+    fn is_range(&self) -> bool {
+        self.from.is_some() && self.to.is_some()
+    }
+
     fn has_dates(&self) -> bool {
         self.from.is_some() || self.to.is_some() || self.open.is_some()
     }
@@ -448,7 +453,7 @@ impl EventQuery {
             if window.to.is_some() {
                 query = query.filter(events::start_date.le(to));
             }
-            if window.from.is_some() && window.to.is_some() {
+            if window.is_range() {
                 query = query.filter(overlapping(dialect, moderation, from, to));
             } else {
                 let single = events::end_date
@@ -543,8 +548,7 @@ impl EventQuery {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<Event>> {
-        let window = self.window;
-        if window.from.is_some() && window.to.is_some() {
+        if self.window.is_range() {
             // A date range's candidates come from several index ranges and are sorted:
             // sorted by id and start from the index alone, then only the page's rows
             // read, instead of reading every candidate's row to sort it (a month of a
