@@ -66,6 +66,14 @@ pub enum Command {
         #[command(subcommand)]
         command: SourcesCommand,
     },
+    /// Make a consistent copy of a SQLite installation while it serves (restore: start
+    /// on the copy). For PostgreSQL, use pg_dump.
+    Backup {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The file to write; it must not exist.
+        file: PathBuf,
+    },
     /// Move an installation between databases.
     Db {
         #[command(subcommand)]
@@ -298,6 +306,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CREATIVE_CALENDAR_REVISION_CHECK_MS", default_value_t = DEFAULT_REVISION_CHECK_MS, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub revision_check_ms: u64,
 
+    /// Seconds a stop (SIGTERM, Ctrl-C) waits for the requests in flight and a running
+    /// sync to finish before the process exits anyway.
+    #[arg(long, env = "CREATIVE_CALENDAR_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub shutdown_timeout_secs: u64,
+
     /// Megabytes of memory for anonymous visitors' pages and API answers.
     #[arg(long, env = "CREATIVE_CALENDAR_RESPONSE_CACHE_MB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=4096))]
     pub response_cache_mb: u64,
@@ -381,6 +394,29 @@ pub struct Config {
     pub revision_check: std::time::Duration,
     /// Memory for anonymous visitors' pages and API answers.
     pub response_cache_bytes: usize,
+    /// How long a stop waits for the requests in flight and a running sync.
+    pub shutdown_timeout: std::time::Duration,
+    /// How long a connection may take to send a request's head (a slow-loris client is
+    /// closed after it), and how long an idle keep-alive connection is kept.
+    pub client_timeouts: ClientTimeouts,
+}
+
+/// The limits that keep slow and idle clients from holding the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientTimeouts {
+    /// From the connection (or the previous response) to the end of the request's head.
+    pub request_head: std::time::Duration,
+    /// An idle keep-alive connection is closed after this long.
+    pub keep_alive: std::time::Duration,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> ClientTimeouts {
+        ClientTimeouts {
+            request_head: std::time::Duration::from_secs(10),
+            keep_alive: std::time::Duration::from_secs(15),
+        }
+    }
 }
 
 impl Config {
@@ -426,6 +462,8 @@ impl Config {
             metrics_bind: None,
             revision_check: std::time::Duration::from_millis(DEFAULT_REVISION_CHECK_MS),
             response_cache_bytes: 32 * 1024 * 1024,
+            shutdown_timeout: std::time::Duration::from_secs(30),
+            client_timeouts: ClientTimeouts::default(),
         }
     }
 
@@ -455,6 +493,7 @@ impl Config {
         config.revision_check = std::time::Duration::from_millis(args.revision_check_ms);
         config.response_cache_bytes =
             usize::try_from(args.response_cache_mb * 1024 * 1024).unwrap_or(usize::MAX);
+        config.shutdown_timeout = std::time::Duration::from_secs(args.shutdown_timeout_secs);
         if args.demo {
             config.demo_events = Some(crate::demo::DEFAULT_EVENTS);
         }

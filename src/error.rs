@@ -44,6 +44,10 @@ pub enum AppError {
     /// A request body over the limit.
     #[error("the request is too large")]
     PayloadTooLarge,
+    /// A body that did not arrive within [`crate::web::BODY_DEADLINE`]: 408, and the
+    /// connection is closed.
+    #[error("the request took too long")]
+    RequestTimeout,
     /// A body of a type the address does not take (JSON or multipart sent to a form);
     /// says what to send.
     #[error("{0}")]
@@ -63,6 +67,15 @@ pub enum AppError {
     /// a 503 with `Retry-After`, which clients and proxies retry, not a 500.
     #[error("the database is unavailable")]
     Unavailable,
+    /// The connection to the database broke during the request (a PostgreSQL restart
+    /// or failover): a 503 too, but a write may have been committed before the break,
+    /// so the message does not say that nothing was saved.
+    #[error("the database connection was lost")]
+    ConnectionLost,
+    /// The database refuses to write because of its storage (a read-only file, a full
+    /// disk, an I/O error): a 503 that names the cause, while reads go on being served.
+    #[error("the database cannot write: {0}")]
+    Storage(crate::db::StorageFailure),
     /// Anything else. Logged in full; the visitor sees only that it went wrong.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -121,11 +134,27 @@ impl AppError {
             AppError::PayloadTooLarge => {
                 "That was more than this form accepts. Shorten the text and try again.".to_owned()
             }
+            AppError::RequestTimeout => {
+                "What you sent took too long to arrive, so nothing was saved. Please send it \
+                 again."
+                    .to_owned()
+            }
             AppError::Unavailable => {
                 "The calendar cannot reach its database just now. Nothing you sent was \
                  saved; please try again in a few seconds."
                     .to_owned()
             }
+            AppError::ConnectionLost => {
+                "The calendar lost its connection to its database while answering. If you \
+                 were saving a change, look whether it was saved before you send it again; \
+                 please try again in a few seconds."
+                    .to_owned()
+            }
+            AppError::Storage(failure) => format!(
+                "The calendar cannot save changes just now: {}. Nothing you sent was saved, \
+                 and everything published can still be read. Please try again later.",
+                failure.cause()
+            ),
             AppError::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".to_owned()
             }
@@ -142,11 +171,20 @@ impl AppError {
             AppError::Unauthorized(_) => {
                 response.insert_header(BEARER_CHALLENGE);
             }
+            // The rest of the body may still be on its way; the connection cannot be
+            // reused.
+            AppError::RequestTimeout => {
+                response.insert_header((actix_web::http::header::CONNECTION, "close"));
+            }
             AppError::TooManyRequests { retry_after } => {
                 response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
             }
-            AppError::Unavailable => {
+            AppError::Unavailable | AppError::ConnectionLost => {
                 response.insert_header((actix_web::http::header::RETRY_AFTER, 5));
+            }
+            // Someone has to free the disk or fix the file first.
+            AppError::Storage(_) => {
+                response.insert_header((actix_web::http::header::RETRY_AFTER, 60));
             }
             _ => {}
         }
@@ -156,6 +194,10 @@ impl AppError {
         match self {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             AppError::Unavailable => tracing::warn!("no database connection in time"),
+            AppError::ConnectionLost => tracing::warn!("the database connection broke"),
+            AppError::Storage(failure) => {
+                tracing::error!(cause = failure.cause(), "the database refused a write")
+            }
             _ => {}
         }
     }
@@ -168,12 +210,20 @@ impl From<diesel::result::Error> for AppError {
                 AppError::not_found("There is nothing at this address.")
             }
             // The server went away under a request (a PostgreSQL restart): the pool
-            // replaces the connection, and the next try is answered.
+            // replaces the connection, and the next try is answered. Diesel says so
+            // as a closed connection, or, when the break came inside a transaction, as
+            // a transaction manager it can no longer trust (the connection is then
+            // broken, and r2d2 drops it).
             diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::ClosedConnection,
                 _,
-            ) => AppError::Unavailable,
-            other => AppError::Internal(other.into()),
+            )
+            | diesel::result::Error::BrokenTransactionManager
+            | diesel::result::Error::RollbackErrorOnCommit { .. } => AppError::ConnectionLost,
+            other => match crate::db::StorageFailure::of(&other) {
+                Some(failure) => AppError::Storage(failure),
+                None => AppError::Internal(other.into()),
+            },
         }
     }
 }
@@ -268,11 +318,14 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MalformedBody(_) => StatusCode::BAD_REQUEST,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::ConnectionLost | AppError::Storage(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -301,11 +354,13 @@ impl ResponseError for AppError {
                 AppError::LoginRequired { .. } => "Please sign in",
                 AppError::Conflict(_) => "That cannot be done",
                 AppError::PayloadTooLarge => "Too much text",
+                AppError::RequestTimeout => "That took too long",
                 AppError::UnsupportedMediaType(_) => "That is not a form",
                 AppError::MalformedBody(_) => "That request could not be understood",
                 AppError::Unprocessable(_) => "That input is not valid",
                 AppError::TooManyRequests { .. } => "Too many requests",
-                AppError::Unavailable => "Back in a moment",
+                AppError::Unavailable | AppError::ConnectionLost => "Back in a moment",
+                AppError::Storage(_) => "Changes cannot be saved just now",
                 AppError::Internal(_) => "Something went wrong",
             },
             message: self.public_message(),
@@ -451,15 +506,58 @@ mod tests {
             diesel::result::DatabaseErrorKind::ClosedConnection,
             Box::new("server closed the connection unexpectedly".to_owned()),
         );
-        let error = AppError::from(closed);
-        assert!(matches!(error, AppError::Unavailable));
-        let page = error.error_response();
-        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(page.headers().get("retry-after").unwrap(), "5");
-        assert!(body_of(page).await.contains("Back in a moment"));
+        // A break in the middle of a request may come after its commit: the answer
+        // does not say that nothing was saved.
+        for lost in [closed, diesel::result::Error::BrokenTransactionManager] {
+            let error = AppError::from(lost);
+            assert!(matches!(error, AppError::ConnectionLost));
+            let page = error.error_response();
+            assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(page.headers().get("retry-after").unwrap(), "5");
+            let body = body_of(page).await;
+            assert!(body.contains("Back in a moment"));
+            assert!(body.contains("look whether it was saved"), "{body}");
+        }
+        // No connection at all: nothing was saved, and it says so.
         let api = ApiError(AppError::Unavailable).error_response();
         assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert!(body_of(api).await.contains("cannot reach its database"));
+        let body = body_of(api).await;
+        assert!(body.contains("cannot reach its database"));
+        assert!(body.contains("Nothing you sent was saved"));
+    }
+
+    #[actix_web::test]
+    async fn a_database_that_cannot_write_is_a_503_that_names_the_cause() {
+        for (message, cause) in [
+            ("attempt to write a readonly database", "read-only"),
+            ("database or disk is full", "disk is full"),
+            ("disk I/O error", "disk reported an error"),
+            (
+                "could not extend file \"base/16384/2619\": No space left on device",
+                "disk is full",
+            ),
+            (
+                "cannot execute INSERT in a read-only transaction",
+                "read-only",
+            ),
+        ] {
+            let refused = diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            );
+            let error = AppError::from(refused);
+            assert!(matches!(error, AppError::Storage(_)), "{message}");
+            let api = ApiError(error).error_response();
+            assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(api.headers().get("retry-after").unwrap(), "60");
+            assert!(body_of(api).await.contains(cause), "{message}");
+        }
+        // Other database errors stay internal: a 500, logged, never explained.
+        let other = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("no such column: x".to_owned()),
+        );
+        assert!(matches!(AppError::from(other), AppError::Internal(_)));
     }
 
     #[actix_web::test]

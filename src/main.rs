@@ -86,6 +86,14 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Some(Command::Backup { db, file }) => {
+            // Not `open_database`: a backup adds nothing of its own, not even the cities.
+            let pool = db::connect(&db.database, 1)?;
+            let mut conn = pool.get().context("getting a database connection")?;
+            let report = db::backup::backup(&mut conn, &file)?;
+            println!("{report}");
+            Ok(())
+        }
         Some(Command::Sources { command }) => sources(command),
         Some(Command::Tokens {
             command: TokensCommand::Create { db, email, name },
@@ -189,6 +197,7 @@ fn sources(command: SourcesCommand) -> anyhow::Result<()> {
                         &mut conn,
                         &settings,
                         chrono::Utc::now,
+                        || true,
                         |n, total, source, outcome| {
                             bar.set_length(total as u64);
                             bar.set_position(n as u64);

@@ -20,7 +20,8 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     /// Syncs organisers' calendars while the server runs.
-    _schedule: Option<crate::import::schedule::Schedule>,
+    schedule: Option<crate::import::schedule::Schedule>,
+    shutdown_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -65,9 +66,18 @@ impl Application {
         // connections (at least four: requests waiting for a feed build hold a thread
         // but no connection, and must not starve the pages).
         let blocking = (config.pool_size as usize).max(4);
+        let timeouts = config.client_timeouts;
         server = server
             .workers(workers)
-            .worker_max_blocking_threads(blocking);
+            .worker_max_blocking_threads(blocking)
+            // A client gets the head of its request in within this, or is closed: a
+            // slow-loris connection costs a socket for seconds, not forever.
+            .client_request_timeout(timeouts.request_head)
+            .keep_alive(timeouts.keep_alive)
+            .client_disconnect_timeout(std::time::Duration::from_secs(2))
+            // SIGTERM and Ctrl-C stop accepting at once, then give the requests in
+            // flight this long; actix handles both signals.
+            .shutdown_timeout(config.shutdown_timeout.as_secs());
         let metrics_port = match &config.metrics_bind {
             Some(bind) => Some(serve_metrics(bind, pool.clone())?),
             None => None,
@@ -84,9 +94,10 @@ impl Application {
         Ok(Application {
             port,
             metrics_port,
-            server: server.run(),
+            server: server.disable_signals().run(),
             pool,
-            _schedule: schedule,
+            schedule,
+            shutdown_timeout: config.shutdown_timeout,
         })
     }
 
@@ -104,9 +115,52 @@ impl Application {
         self.pool.clone()
     }
 
+    /// Serves until SIGTERM or Ctrl-C (SIGINT), then stops gracefully: no new
+    /// connections, the requests in flight and a running sync finish (each within the
+    /// shutdown timeout), and the pool is closed, which on SQLite checkpoints the WAL.
+    ///
+    /// actix's own handlers would treat Ctrl-C as a forced stop that drops requests in
+    /// flight; both signals mean the same here.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server.await.context("running the server")
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = stop_signal().await;
+            tracing::info!(signal, "stopping: finishing the requests in flight");
+            handle.stop(true).await;
+        });
+        let served = self.server.await.context("running the server");
+        if let Some(schedule) = self.schedule {
+            let limit = self.shutdown_timeout;
+            let finished = actix_web::rt::task::spawn_blocking(move || schedule.stop(limit))
+                .await
+                .unwrap_or(false);
+            if !finished {
+                tracing::warn!("stopped before the running sync finished; it will run again");
+            }
+        }
+        drop(self.pool);
+        tracing::info!("stopped");
+        served
     }
+}
+
+/// The first of SIGTERM and SIGINT, by name. Without a handler for SIGTERM (not a Unix
+/// system), Ctrl-C alone.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            let term = std::pin::pin!(term.recv());
+            let int = std::pin::pin!(actix_web::rt::signal::ctrl_c());
+            return match futures_util::future::select(term, int).await {
+                futures_util::future::Either::Left(_) => "SIGTERM",
+                futures_util::future::Either::Right(_) => "SIGINT",
+            };
+        }
+    }
+    let _ = actix_web::rt::signal::ctrl_c().await;
+    "SIGINT"
 }
 
 /// `/metrics` on a listener of its own, so that it is never on the public site: the

@@ -84,15 +84,23 @@ pub fn read_form<T: DeserializeOwned>(
                     .to_owned(),
             ));
         }
-        let bytes =
-            body.await
-                .map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
-                    Some(actix_web::error::PayloadError::Overflow) => AppError::PayloadTooLarge,
-                    _ => AppError::bad_request("form", "the form could not be read"),
-                })?;
-        let pairs = decode_pairs(&bytes, Bytes::Replace).map_err(|e| e.into_error("field"))?;
-        into_struct(&pairs, "form")
+        let bytes = actix_web::rt::time::timeout(crate::web::BODY_DEADLINE, body)
+            .await
+            .map_err(|_| AppError::RequestTimeout)?
+            .map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+                Some(actix_web::error::PayloadError::Overflow) => AppError::PayloadTooLarge,
+                _ => AppError::bad_request("form", "the form could not be read"),
+            })?;
+        decode_form(&bytes)
     }
+}
+
+/// Decodes a form body into `T`, as [`read_form`] does once the body is read: bytes that
+/// are not UTF-8 become U+FFFD (a browser sends what the visitor typed; it is shown
+/// back to them to correct), a repeated field is refused.
+pub fn decode_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let pairs = decode_pairs(body, Bytes::Replace).map_err(|e| e.into_error("field"))?;
+    into_struct(&pairs, "form")
 }
 
 /// What to do with percent-escapes that do not make UTF-8.

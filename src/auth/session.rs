@@ -150,13 +150,25 @@ fn find_session(
     };
     let last_seen = session.last_seen_at.and_utc();
     if now - last_seen > idle || now - session.created_at.and_utc() > SESSION_MAX_AGE {
-        Session::delete(conn, session.id)?;
+        // Over either way; a database that cannot write keeps the row for later.
+        if let Err(e) = Session::delete(conn, session.id)
+            && crate::db::StorageFailure::of(&e).is_none()
+        {
+            return Err(e);
+        }
         return Ok(None);
     }
     // Refreshed often enough that a session in use never looks idle, even when the
     // idle limit is shorter than TOUCH_EVERY (it can be set as low as a minute).
     if now - last_seen > TOUCH_EVERY.min(idle / 2) {
-        Session::touch(conn, session.id, now)?;
+        // A database that cannot write still lets a signed-in organiser read; the touch
+        // is tried again at their next request.
+        if let Err(e) = Session::touch(conn, session.id, now) {
+            match crate::db::StorageFailure::of(&e) {
+                Some(failure) => tracing::warn!(%failure, "could not refresh a session"),
+                None => return Err(e),
+            }
+        }
     }
     let roles = Roles::load(conn, &account)?;
     Ok(Some(Viewer {

@@ -8,6 +8,7 @@
 //! once. What the backends do differently (the search index, planner hints, how a
 //! write transaction takes its lock) is matched on the variant where it happens.
 
+pub mod backup;
 pub mod copy;
 pub mod models;
 pub mod schema;
@@ -144,7 +145,14 @@ impl std::fmt::Display for DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct DbManager {
     url: DatabaseUrl,
+    /// Set once a SQLite connection had to be opened read-only (the file or its folder
+    /// was not writable); from then on each checkout asks whether it still must be.
+    opened_read_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// The temporary table that marks a SQLite connection opened read-only. Temporary
+/// tables live in the connection's own memory, so a read-only file takes one.
+const READ_ONLY_MARK: &str = "cc_opened_read_only";
 
 impl ManageConnection for DbManager {
     type Connection = DbConnection;
@@ -153,22 +161,91 @@ impl ManageConnection for DbManager {
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         match &self.url {
             DatabaseUrl::Sqlite(path) => {
-                SqliteConnection::establish(&path.to_string_lossy()).map(DbConnection::Sqlite)
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // SQLite opens a file it may not write read-only, silently, and the
+                // connection stays so for life. Such a one is marked, so that it can
+                // be replaced once the file is writable again.
+                if sqlite_is_read_only(&mut conn) {
+                    conn.batch_execute(&format!("CREATE TEMP TABLE {READ_ONLY_MARK} (x)"))
+                        .map_err(diesel::r2d2::Error::QueryError)?;
+                    if !self
+                        .opened_read_only
+                        .swap(true, std::sync::atomic::Ordering::Relaxed)
+                    {
+                        tracing::error!(
+                            database = %path.display(),
+                            "the database file is read-only: serving reads, refusing writes"
+                        );
+                    }
+                }
+                Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(url) => {
-                PgConnection::establish(url).map(DbConnection::Postgresql)
-            }
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
         }
-        .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)?;
+        if self
+            .opened_read_only
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && let (DbConnection::Sqlite(c), DatabaseUrl::Sqlite(path)) = (&mut *conn, &self.url)
+            && is_marked_read_only(c)
+            && sqlite_files_writable(path)
+        {
+            // The file can be written again: r2d2 drops this connection and opens a
+            // writable one in its place.
+            return Err(diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(
+                    "opened read-only, and the file is writable again".to_owned(),
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         std::thread::panicking() || conn.is_broken()
     }
+}
+
+/// Whether SQLite opened this connection read-only: a write inside a transaction that
+/// is rolled back (taking the write lock alone is allowed in WAL mode, read-only or
+/// not). No busy timeout is set yet, so a lock held by another writer answers "busy" at
+/// once, which means the file is writable.
+fn sqlite_is_read_only(conn: &mut SqliteConnection) -> bool {
+    let probe = conn.batch_execute("BEGIN; CREATE TABLE main.cc_write_probe (x);");
+    let _ = conn.batch_execute("ROLLBACK;");
+    matches!(probe, Err(e) if StorageFailure::of(&e) == Some(StorageFailure::ReadOnly))
+}
+
+/// Whether the database file and its `-wal` and `-shm` files, where they exist, may be
+/// written: SQLite makes those two with the file's own permissions, so a file that was
+/// read-only leaves them read-only too, and a connection opened while any of them is
+/// would be read-only again.
+fn sqlite_files_writable(path: &Path) -> bool {
+    ["", "-wal", "-shm"].iter().all(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = Path::new(&name);
+        (!suffix.is_empty() && !file.exists())
+            || std::fs::OpenOptions::new().write(true).open(file).is_ok()
+    })
+}
+
+fn is_marked_read_only(conn: &mut SqliteConnection) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Marks {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT count(*) AS n FROM temp.sqlite_master WHERE name = ?")
+        .bind::<diesel::sql_types::Text, _>(READ_ONLY_MARK)
+        .get_result::<Marks>(conn)
+        .is_ok_and(|m| m.n > 0)
 }
 
 /// Applied to every connection the pool opens.
@@ -180,6 +257,9 @@ impl ManageConnection for DbManager {
 /// pages of a 2 GB file count in the server's resident memory (up to the map's size,
 /// 256 MB before), and with pages, API answers and feeds served from the server's own
 /// caches, the database is read too rarely for the saved copies to matter.
+/// `synchronous = FULL` syncs the WAL at every commit: with NORMAL a commit survives a
+/// crash of the process but not of the machine (a power cut may take the last ones), and
+/// an organiser told "submitted" must find it there. Writes are a few a second at most.
 ///
 /// PostgreSQL: a statement timeout, so that no query holds a connection for ever.
 #[derive(Debug, Clone, Copy)]
@@ -191,7 +271,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSettings 
             DbConnection::Sqlite(_) => format!(
                 "PRAGMA busy_timeout = {};
                  PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
+                 PRAGMA synchronous = FULL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA cache_size = -8000;
                  PRAGMA mmap_size = 0;",
@@ -266,6 +346,61 @@ impl DbConnection {
     }
 }
 
+/// Why the database refused a write when the fault is its storage, not the request: an
+/// operator's problem, answered with a 503 that says so while reads are still served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFailure {
+    /// A read-only file or file system (SQLite), or a read-only server (a PostgreSQL
+    /// standby, `default_transaction_read_only`).
+    ReadOnly,
+    /// No space left for the database to grow.
+    Full,
+    /// The disk failed a read or a write.
+    Io,
+}
+
+impl StorageFailure {
+    /// Neither SQLite's codes nor PostgreSQL's SQLSTATE reach Diesel's error kinds (but
+    /// for a read-only transaction); their messages are fixed by each engine, so those are
+    /// read instead: SQLite's `sqlite3_errstr` texts, PostgreSQL's `ENOSPC` reports.
+    pub fn of(error: &diesel::result::Error) -> Option<StorageFailure> {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let Error::DatabaseError(kind, info) = error else {
+            return None;
+        };
+        if matches!(kind, DatabaseErrorKind::ReadOnlyTransaction) {
+            return Some(StorageFailure::ReadOnly);
+        }
+        let message = info.message();
+        if message.contains("readonly database") || message.contains("read-only transaction") {
+            Some(StorageFailure::ReadOnly)
+        } else if message.contains("database or disk is full")
+            || message.contains("No space left on device")
+        {
+            Some(StorageFailure::Full)
+        } else if message.contains("disk I/O error") {
+            Some(StorageFailure::Io)
+        } else {
+            None
+        }
+    }
+
+    /// For the visitor's message and the log.
+    pub fn cause(self) -> &'static str {
+        match self {
+            StorageFailure::ReadOnly => "its database is read-only",
+            StorageFailure::Full => "its disk is full",
+            StorageFailure::Io => "its disk reported an error",
+        }
+    }
+}
+
+impl std::fmt::Display for StorageFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.cause())
+    }
+}
+
 /// The backend a hand-written SQL fragment is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -287,11 +422,22 @@ pub fn connect(url: impl Into<DatabaseUrl>, max_size: u32) -> anyhow::Result<DbP
         // request gets it, and replaced.
         .test_on_check_out(true)
         .connection_customizer(Box::new(SessionSettings))
-        .build(DbManager { url: url.clone() })
+        .build(DbManager {
+            url: url.clone(),
+            opened_read_only: Default::default(),
+        })
         .with_context(|| format!("opening the database {url}"))?;
     let mut conn = pool.get().context("getting a database connection")?;
     migrate(&mut conn)?;
-    optimize(&mut conn)?;
+    // Statistics are an optimisation: a database that cannot write still serves.
+    if let Err(e) = optimize(&mut conn) {
+        match e.downcast_ref().and_then(StorageFailure::of) {
+            Some(failure) => {
+                tracing::warn!(%failure, "the planner's statistics were not refreshed")
+            }
+            None => return Err(e),
+        }
+    }
     Ok(pool)
 }
 

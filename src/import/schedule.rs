@@ -13,10 +13,32 @@ use crate::db::DbPool;
 use crate::revision::RevisionWatch;
 use crate::workflows::sources::{self, SyncOutcome};
 
-/// Stops the schedule when dropped (with the server that started it).
+/// Stops the schedule when dropped (with the server that started it); [`Schedule::stop`]
+/// also waits for the sync in progress.
 #[derive(Debug)]
 pub struct Schedule {
     stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Schedule {
+    /// Starts no other sync and waits, at most `limit`, for the one running to commit or
+    /// roll back. Past the limit the process may exit under it: the sync is one
+    /// transaction, so an exit loses it whole and the source stays due.
+    pub fn stop(mut self, limit: Duration) -> bool {
+        self.stop.store(true, Ordering::Relaxed);
+        let Some(thread) = self.thread.take() else {
+            return true;
+        };
+        let deadline = std::time::Instant::now() + limit;
+        while !thread.is_finished() {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        thread.join().is_ok()
+    }
 }
 
 impl Drop for Schedule {
@@ -42,7 +64,7 @@ pub fn start(
         .name("source-sync".to_owned())
         .spawn(move || {
             while !stopped.load(Ordering::Relaxed) {
-                run_once(&pool, &settings, &clock, &revisions);
+                run_once(&pool, &settings, &clock, &revisions, &stopped);
                 // Asleep in short steps, so that a stop is heard soon.
                 let mut slept = Duration::ZERO;
                 while slept < tick && !stopped.load(Ordering::Relaxed) {
@@ -52,13 +74,23 @@ pub fn start(
                 }
             }
         });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "could not start the source schedule");
-    }
-    Schedule { stop }
+    let thread = match spawned {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            tracing::error!(error = %e, "could not start the source schedule");
+            None
+        }
+    };
+    Schedule { stop, thread }
 }
 
-fn run_once(pool: &DbPool, settings: &ImportSettings, clock: &Clock, revisions: &RevisionWatch) {
+fn run_once(
+    pool: &DbPool,
+    settings: &ImportSettings,
+    clock: &Clock,
+    revisions: &RevisionWatch,
+    stopped: &AtomicBool,
+) {
     let mut conn = match pool.get() {
         Ok(c) => c,
         Err(e) => {
@@ -70,6 +102,7 @@ fn run_once(pool: &DbPool, settings: &ImportSettings, clock: &Clock, revisions: 
         &mut conn,
         settings,
         || clock.now(),
+        || !stopped.load(Ordering::Relaxed),
         |_, _, source, outcome| match outcome {
             Ok(SyncOutcome::Ran(run)) => {
                 revisions.note_write();

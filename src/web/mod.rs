@@ -59,6 +59,12 @@ where
 /// with room for the other fields. Anything larger is refused with 413 unread.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
 
+/// How long a form's or an API request's body may take to arrive, once its head has.
+/// The request-head timeout does not cover the body, so without this a client that
+/// trickles a byte a second holds its connection for ever. 256 KB in 30 s is a slow
+/// mobile line; a form is a few KB.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// GET, and HEAD for the same resource (link checkers and `curl -I` use it); actix
 /// sends no body for HEAD. Any other method on a known address is a 405 with `Allow`.
 fn readable<F, Args>(path: &str, handler: F) -> actix_web::Resource

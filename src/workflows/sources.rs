@@ -429,14 +429,21 @@ pub fn sync(
 }
 
 /// Syncs every source that is due, one after another; `progress` hears of each.
+///
+/// `keep_going` is asked before each source: a server that is stopping finishes the sync
+/// it is in and starts no other (the rest stay due for the next start).
 pub fn sync_due(
     conn: &mut DbConnection,
     settings: &ImportSettings,
     now: impl Fn() -> DateTime<Utc>,
+    keep_going: impl Fn() -> bool,
     mut progress: impl FnMut(usize, usize, &Source, &Result<SyncOutcome, WorkflowError>),
 ) -> Result<usize, WorkflowError> {
     let due = Source::due(conn, now(), 10_000)?;
     for (n, id) in due.iter().enumerate() {
+        if !keep_going() {
+            break;
+        }
         let source = match Source::find(conn, *id) {
             Ok(s) => s,
             Err(diesel::result::Error::NotFound) => continue,

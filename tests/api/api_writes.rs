@@ -745,3 +745,52 @@ async fn the_owners_list_pages_by_cursor_and_inserts_between_pages_neither_repea
         assert_eq!(res.status, 400, "{bad}: {}", res.body);
     }
 }
+
+#[actix_web::test]
+async fn paging_an_owners_events_made_in_one_instant_skips_none() {
+    // A sync creates all its events at once; SQLite keeps that instant to the
+    // nanosecond, and a cursor cut to microseconds once skipped the rest of them.
+    let app = spawn_app().await;
+    let (_ana, token) = organiser_with_token(&app, "ana@braga.example").await;
+    let mut made = Vec::new();
+    for n in 0..3 {
+        let mut body = night();
+        body["title"] = json!(format!("Night {n}"));
+        let res = call(&app, "POST", "/api/v1/events", &token, Some(&body)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        made.push(json_of(&res)["event"]["id"].as_i64().unwrap());
+    }
+    {
+        use creative_calendar::db::schema::events;
+        use diesel::prelude::*;
+        let instant = chrono::NaiveDateTime::parse_from_str(
+            "2026-11-28 11:59:59.123456789",
+            "%Y-%m-%d %H:%M:%S%.f",
+        )
+        .unwrap();
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(events::table)
+            .set(events::created_at.eq(instant))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/my/events?limit=1".to_owned();
+    loop {
+        let page = json_of(&call(&app, "GET", &path, &token, None).await);
+        seen.extend(
+            page["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap()),
+        );
+        match page["meta"]["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/my/events?limit=1&cursor={cursor}"),
+            None => break,
+        }
+        assert!(seen.len() <= 3, "{seen:?}");
+    }
+    made.reverse();
+    assert_eq!(seen, made);
+}

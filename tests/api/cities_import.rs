@@ -482,8 +482,8 @@ fn every_pooled_connection_has_the_sqlite_pragmas() {
         );
         assert_eq!(
             number(conn, "SELECT synchronous AS value FROM pragma_synchronous"),
-            1,
-            "NORMAL"
+            2,
+            "FULL: an answered write survives a power cut"
         );
         assert_eq!(
             number(conn, "SELECT timeout AS value FROM pragma_busy_timeout"),

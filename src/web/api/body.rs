@@ -54,7 +54,14 @@ impl<T: DeserializeOwned + JsonFields + 'static> FromRequest for Json<T> {
             }
             let body = body.map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             // The outer error is the limit; the inner one, the connection's.
-            let bytes = match body.to_bytes_limited(MAX_BODY_BYTES).await {
+            let read = actix_web::rt::time::timeout(
+                crate::web::BODY_DEADLINE,
+                body.to_bytes_limited(MAX_BODY_BYTES),
+            );
+            let Ok(read) = read.await else {
+                return Err(AppError::RequestTimeout.into());
+            };
+            let bytes = match read {
                 Ok(Ok(bytes)) => bytes,
                 Err(_) => return Err(AppError::PayloadTooLarge.into()),
                 Ok(Err(_)) => {

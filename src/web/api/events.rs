@@ -121,13 +121,15 @@ impl Cursor {
         format!("my{account_id}")
     }
 
+    /// `v2` carries nanoseconds: SQLite keeps creation times to the nanosecond, and a sync
+    /// creates all its events in one instant, so a cursor cut to microseconds sorted
+    /// before its own event and the rest of that instant were skipped.
     pub(super) fn encode(&self) -> String {
-        let text = format!(
-            "v1.{}.{}.{}",
-            self.starts_at.and_utc().timestamp_micros(),
-            self.id,
-            self.scope
-        );
+        let utc = self.starts_at.and_utc();
+        let text = match utc.timestamp_nanos_opt() {
+            Some(nanos) => format!("v2.{nanos}.{}.{}", self.id, self.scope),
+            None => format!("v1.{}.{}.{}", utc.timestamp_micros(), self.id, self.scope),
+        };
         URL_SAFE_NO_PAD.encode(text)
     }
 
@@ -145,7 +147,7 @@ impl Cursor {
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .ok_or_else(bad)?;
         let mut parts = text.split('.');
-        let (Some("v1"), Some(micros), Some(id), Some(cursor_scope), None) = (
+        let (Some(version @ ("v1" | "v2")), Some(instant), Some(id), Some(cursor_scope), None) = (
             parts.next(),
             parts.next(),
             parts.next(),
@@ -154,12 +156,12 @@ impl Cursor {
         ) else {
             return Err(bad());
         };
-        let starts_at = micros
-            .parse::<i64>()
-            .ok()
-            .and_then(DateTime::from_timestamp_micros)
-            .ok_or_else(bad)?
-            .naive_utc();
+        let instant = instant.parse::<i64>().map_err(|_| bad())?;
+        let starts_at = match version {
+            "v1" => DateTime::from_timestamp_micros(instant).ok_or_else(bad)?,
+            _ => DateTime::from_timestamp_nanos(instant),
+        }
+        .naive_utc();
         let id = id.parse::<i32>().map_err(|_| bad())?;
         if cursor_scope != scope {
             return Err(AppError::bad_request(
