@@ -17,6 +17,7 @@ mod demo_data;
 mod errors;
 mod event_page;
 mod feeds;
+mod fuzz_regressions;
 mod home_and_fields;
 mod lifecycle;
 mod malformed;
