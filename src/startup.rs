@@ -75,9 +75,10 @@ impl Application {
             .client_request_timeout(timeouts.request_head)
             .keep_alive(timeouts.keep_alive)
             .client_disconnect_timeout(std::time::Duration::from_secs(2))
-            // SIGTERM and Ctrl-C stop accepting at once, then give the requests in
-            // flight this long; actix handles both signals.
-            .shutdown_timeout(config.shutdown_timeout.as_secs());
+            // A stop gives the requests in flight this long. The signals are ours
+            // (`run_until_stopped`): actix's would make Ctrl-C a forced stop.
+            .shutdown_timeout(config.shutdown_timeout.as_secs())
+            .disable_signals();
         let metrics_port = match &config.metrics_bind {
             Some(bind) => Some(serve_metrics(bind, pool.clone())?),
             None => None,
@@ -94,7 +95,7 @@ impl Application {
         Ok(Application {
             port,
             metrics_port,
-            server: server.disable_signals().run(),
+            server: server.run(),
             pool,
             schedule,
             shutdown_timeout: config.shutdown_timeout,
